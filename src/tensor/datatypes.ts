@@ -1,5 +1,8 @@
 // The OIP datatype table: one row per datatype with its element size, backing typed array, the typed
-// `contents` field that carries it, the onnxruntime tensor type and the Triton model-config name.
+// `contents` field that carries it, the onnxruntime tensor type and the Triton model-config name; plus the
+// TypedContents shape of InferTensorContents and a typed-array view helper shared by the codec.
+
+import type { NumericData } from './tensor';
 
 export const DATATYPES = [
   'BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64',
@@ -18,7 +21,32 @@ export type ContentsField =
   | 'fp64Contents'
   | 'bytesContents';
 
-type TypedArrayConstructor =
+/**
+ * InferTensorContents as ts-proto decodes it (camelCase, forceLong=bigint, env=node), all fields optional, so
+ * the transport can pass generated objects straight in without src/tensor importing generated code.
+ */
+export interface TypedContents {
+  boolContents?: boolean[];
+  intContents?: number[];
+  int64Contents?: bigint[];
+  uintContents?: number[];
+  uint64Contents?: bigint[];
+  fp32Contents?: number[];
+  fp64Contents?: number[];
+  bytesContents?: Uint8Array[];
+}
+
+export const CONTENTS_FIELDS: readonly ContentsField[] = [
+  'boolContents', 'intContents', 'int64Contents', 'uintContents', 'uint64Contents', 'fp32Contents',
+  'fp64Contents', 'bytesContents',
+];
+
+/** `fp32Contents` → `fp32_contents`, the name users know from the .proto. */
+export function contentsProtoName(field: ContentsField): string {
+  return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+export type TypedArrayConstructor =
   | Uint8ArrayConstructor
   | Int8ArrayConstructor
   | Uint16ArrayConstructor
@@ -60,6 +88,16 @@ export const DATATYPE_INFO: Record<Datatype, DatatypeInfo> = {
   FP64: { byteSize: 8, array: Float64Array, contents: 'fp64Contents', ort: 'float64', config: 'TYPE_FP64', onnx: 11 },
   BYTES: { byteSize: 0, array: null, contents: 'bytesContents', ort: 'string', config: 'TYPE_STRING', onnx: 8 },
 };
+
+/** A typed-array view of `length` elements over `buffer` from `byteOffset` (which must be aligned). */
+export function typedView(
+  ctor: TypedArrayConstructor,
+  buffer: ArrayBufferLike,
+  byteOffset: number,
+  length: number,
+): NumericData {
+  return new (ctor as new (b: ArrayBufferLike, o: number, n: number) => NumericData)(buffer, byteOffset, length);
+}
 
 export function isDatatype(s: string): s is Datatype {
   return Object.prototype.hasOwnProperty.call(DATATYPE_INFO, s);

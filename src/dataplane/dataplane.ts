@@ -1,0 +1,127 @@
+// The protocol-neutral data plane: every OIP operation (health, metadata, infer, config, statistics, repository
+// control) as one method, shared by all transports. Throws InferError; transports map it to their status.
+
+import type { ModelConfig } from '../config/model-config';
+import { InferError, invalidArgument, notFound } from '../errors';
+import type { IndexEntry, ModelRepository } from '../repository/model-repository';
+import type { ModelVersion } from '../repository/model-version';
+import type { ModelStats } from '../telemetry/model-stats';
+import type { InferRequest, InferResponse, ModelMetadata, Params, ServerMetadata } from './types';
+import { validateRequest } from './validate-request';
+
+/** The OIP / Triton extensions this server implements. */
+export const EXTENSIONS = ['model_repository', 'model_configuration', 'statistics'];
+
+const nowNs = (): number => Number(process.hrtime.bigint());
+
+export class DataPlane {
+  private draining = false;
+
+  constructor(
+    private readonly repository: ModelRepository,
+    private readonly server: { name: string; version: string },
+  ) {}
+
+  /** Called when shutdown starts: the server stays live but stops being ready. */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  serverLive(): boolean {
+    return true;
+  }
+
+  serverReady(): boolean {
+    return !this.draining;
+  }
+
+  serverMetadata(): ServerMetadata {
+    return { name: this.server.name, version: this.server.version, extensions: EXTENSIONS };
+  }
+
+  modelReady(name: string, version: string): boolean {
+    try {
+      return this.repository.resolve(name, version).ready;
+    } catch (err) {
+      if (err instanceof InferError && err.code === 'UNAVAILABLE') return false;
+      throw err;
+    }
+  }
+
+  modelMetadata(name: string, version: string): ModelMetadata {
+    const mv = this.repository.resolve(name, version);
+    const config = mv.config;
+    const batch = config.maxBatchSize > 0 ? [-1] : [];
+    const tensors = (list: ModelConfig['input']) =>
+      list.map((t) => ({ name: t.name, datatype: t.datatype, shape: [...batch, ...t.dims] }));
+    const versions =
+      version === ''
+        ? this.repository
+            .loadedVersions(name)
+            .filter((v) => v.ready)
+            .map((v) => String(v.version))
+        : [String(mv.version)];
+    return { name, versions, platform: config.platform, inputs: tensors(config.input), outputs: tensors(config.output) };
+  }
+
+  modelConfig(name: string, version: string): ModelConfig {
+    return this.repository.resolve(name, version).config;
+  }
+
+  async infer(req: InferRequest): Promise<InferResponse> {
+    const mv = this.repository.resolve(req.modelName, req.modelVersion);
+    const started = nowNs();
+    try {
+      const serving = mv.serving;
+      if (!serving) throw new InferError('UNAVAILABLE', `${mv.label} is ${mv.state}`);
+      const { outputs, rows } = validateRequest(mv.label, serving.config, req);
+      const tensors = await serving.scheduler.submit({ inputs: req.inputs, outputs, rows, signal: req.signal });
+      mv.stats.recordSuccess(nowNs() - started);
+      return { modelName: mv.name, modelVersion: String(mv.version), id: req.id, parameters: {}, outputs: tensors };
+    } catch (err) {
+      mv.stats.recordFailure(nowNs() - started);
+      throw err;
+    }
+  }
+
+  /** Statistics of every loaded version of `name` ('' = all models), optionally one version. */
+  modelStatistics(name: string, version: string): ModelStats[] {
+    if (name === '') return this.repository.loadedVersions().map((v) => v.stats);
+    let versions: ModelVersion[];
+    if (version === '') {
+      versions = this.repository.loadedVersions(name);
+      if (versions.length === 0 && !this.repository.isKnown(name)) throw notFound(`model '${name}' is not loaded`);
+    } else {
+      versions = [this.repository.resolve(name, version)];
+    }
+    return versions.map((v) => v.stats);
+  }
+
+  repositoryIndex(readyOnly: boolean): Promise<IndexEntry[]> {
+    return this.repository.index(readyOnly);
+  }
+
+  async loadModel(name: string, parameters: Params): Promise<void> {
+    this.requireExplicitControl('load');
+    const unknown = Object.keys(parameters);
+    if (unknown.length > 0) {
+      throw invalidArgument(`model '${name}': load parameter '${unknown[0]}' is not supported`);
+    }
+    await this.repository.load(name);
+  }
+
+  async unloadModel(name: string): Promise<void> {
+    this.requireExplicitControl('unload');
+    await this.repository.unload(name);
+  }
+
+  private requireExplicitControl(op: string): void {
+    if (this.repository.controlMode !== 'explicit') {
+      throw new InferError(
+        'FAILED_PRECONDITION',
+        `explicit model ${op} is not allowed in model control mode '${this.repository.controlMode}'; ` +
+          'start the server with --model-control-mode explicit',
+      );
+    }
+  }
+}

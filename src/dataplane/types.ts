@@ -1,0 +1,54 @@
+// The data plane's own request and response types, shared by every transport. No generated protobuf type
+// reaches past the transport; each transport converts in one file (grpc/convert.ts for gRPC).
+
+import type { Tensor } from '../tensor/tensor';
+
+export type ParamValue = boolean | number | bigint | string;
+export type Params = Record<string, ParamValue>;
+
+export interface RequestedOutput {
+  name: string;
+  parameters: Params;
+}
+
+export interface InferRequest {
+  modelName: string;
+  /** '' = the highest ready version. */
+  modelVersion: string;
+  id: string;
+  parameters: Params;
+  inputs: Tensor[];
+  /** Empty = every output of the model. */
+  outputs: RequestedOutput[];
+  /** Aborted when the caller cancels or its deadline passes. */
+  signal?: AbortSignal;
+}
+
+export interface InferResponse {
+  modelName: string;
+  modelVersion: string;
+  id: string;
+  parameters: Params;
+  outputs: Tensor[];
+}
+
+export interface TensorMetadata {
+  name: string;
+  datatype: string;
+  /** -1 for a variable dim, including the batch dim of a batching model. */
+  shape: number[];
+}
+
+export interface ModelMetadata {
+  name: string;
+  versions: string[];
+  platform: string;
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
+}
+
+export interface ServerMetadata {
+  name: string;
+  version: string;
+  extensions: string[];
+}

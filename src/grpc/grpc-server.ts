@@ -1,0 +1,46 @@
+// Builds the grpc-js server: the OIP inference service, grpc.health.v1 and server reflection (so grpcurl works
+// without a .proto file), with the configured message size limits.
+
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import type { DataPlane } from '../dataplane/dataplane';
+import type { Logger } from '../telemetry/logger';
+import { GRPCInferenceServiceService } from '../../generated/inference/grpc_service';
+import type { HealthStatus } from './health';
+import { createInferenceService } from './inference-service';
+
+/** The OIP .proto files shipped with inferd (proto/ at the package root). */
+export const PROTO_DIR = path.resolve(__dirname, '../../../proto');
+
+export interface GrpcServerOptions {
+  maxMessageBytes: number;
+}
+
+export function createGrpcServer(
+  dataplane: DataPlane,
+  health: HealthStatus,
+  options: GrpcServerOptions,
+  log: Logger,
+): grpc.Server {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': options.maxMessageBytes,
+    'grpc.max_send_message_length': options.maxMessageBytes,
+  });
+  server.addService(GRPCInferenceServiceService, createInferenceService(dataplane, log));
+  health.implementation.addToServer(server);
+  const definitions = protoLoader.loadSync(
+    [path.join(PROTO_DIR, 'inference/grpc_service.proto'), healthProtoPath],
+    { includeDirs: [PROTO_DIR], keepCase: true },
+  );
+  new ReflectionService(definitions).addToServer(server);
+  return server;
+}
+
+export function bind(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+  );
+}

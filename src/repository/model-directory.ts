@@ -1,0 +1,70 @@
+// Reads a Triton-layout model repository on disk: `<repo>/<model>/config.pbtxt` (optional) and
+// `<repo>/<model>/<version>/<model file>`, numeric version folders only. Nothing here loads a model; names that
+// could leave the repository (separators, `..`, absolute paths) are refused before any path is built.
+
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { invalidArgument } from '../errors';
+
+const MODEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const VERSION_DIR = /^[0-9]+$/;
+
+export function checkModelName(name: string): void {
+  if (!MODEL_NAME.test(name) || name.includes('..') || name.length > 255) {
+    throw invalidArgument(
+      `model name '${name}' is not valid: use letters, digits, '_', '-' and '.', without path separators or '..'`,
+    );
+  }
+}
+
+export class ModelDirectory {
+  constructor(readonly root: string) {}
+
+  /** Model folders in the repository, sorted by name. */
+  async listModels(): Promise<string[]> {
+    const entries = await fs.readdir(this.root, { withFileTypes: true });
+    return entries
+      .filter((e) => (e.isDirectory() || e.isSymbolicLink()) && MODEL_NAME.test(e.name) && !e.name.includes('..'))
+      .map((e) => e.name)
+      .sort();
+  }
+
+  async exists(model: string): Promise<boolean> {
+    checkModelName(model);
+    try {
+      return (await fs.stat(path.join(this.root, model))).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  /** config.pbtxt text, or null when the model has none (its config is completed from the ONNX file). */
+  async readConfig(model: string): Promise<string | null> {
+    checkModelName(model);
+    try {
+      return await fs.readFile(path.join(this.root, model, 'config.pbtxt'), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  /** Numeric version folders of a model, ascending. */
+  async listVersions(model: string): Promise<number[]> {
+    checkModelName(model);
+    const entries = await fs.readdir(path.join(this.root, model), { withFileTypes: true });
+    return entries
+      .filter((e) => e.isDirectory() && VERSION_DIR.test(e.name))
+      .map((e) => Number(e.name))
+      .filter((v) => Number.isSafeInteger(v) && v > 0)
+      .sort((a, b) => a - b);
+  }
+
+  modelFile(model: string, version: number, filename: string): string {
+    checkModelName(model);
+    if (filename.includes('/') || filename.includes('\\') || filename.includes('..')) {
+      throw invalidArgument(`model '${model}': default_model_filename '${filename}' must be a plain file name`);
+    }
+    return path.join(this.root, model, String(version), filename);
+  }
+}

@@ -1,0 +1,89 @@
+// The instances of one model version (instance_group count × devices): starts them, hands idle ones to the
+// scheduler, and replaces an instance whose worker thread died. Emits 'available' when an instance becomes idle.
+
+import { EventEmitter } from 'node:events';
+import type { SessionSpec } from './messages';
+import { ModelInstance, type Signature } from './model-instance';
+
+export class InstancePool extends EventEmitter {
+  private readonly instances = new Set<ModelInstance>();
+  private readonly idle: ModelInstance[] = [];
+  private closed = false;
+  /** Replacements started after crashes (for statistics and tests). */
+  respawns = 0;
+
+  constructor(private readonly specs: readonly SessionSpec[]) {
+    super();
+  }
+
+  /** Starts every instance; rejects (after stopping the ones that did start) if any fails to load. */
+  async start(): Promise<Signature> {
+    const started = this.specs.map((spec) => new ModelInstance(spec));
+    const results = await Promise.allSettled(started.map((i) => i.load()));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      await Promise.all(started.map((i) => i.close()));
+      throw failure.reason instanceof Error ? failure.reason : new Error(String(failure.reason));
+    }
+    for (const inst of started) this.adopt(inst);
+    return (results[0] as PromiseFulfilledResult<Signature>).value;
+  }
+
+  get size(): number {
+    return this.instances.size;
+  }
+
+  /** The devices the instances run on, e.g. ['cpu', 'cpu']. */
+  get providers(): string[] {
+    return [...this.instances].map((i) => i.provider);
+  }
+
+  /** Live instances (read-only view, for statistics and tests). */
+  list(): ModelInstance[] {
+    return [...this.instances];
+  }
+
+  acquire(): ModelInstance | null {
+    while (this.idle.length > 0) {
+      const inst = this.idle.pop() as ModelInstance;
+      if (inst.alive) return inst;
+    }
+    return null;
+  }
+
+  release(inst: ModelInstance): void {
+    if (this.closed || !inst.alive || !this.instances.has(inst)) return;
+    this.idle.push(inst);
+    this.emit('available');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.instances];
+    this.instances.clear();
+    this.idle.length = 0;
+    await Promise.all(all.map((i) => i.close()));
+  }
+
+  private adopt(inst: ModelInstance): void {
+    this.instances.add(inst);
+    inst.once('exit', (reason: string) => this.onInstanceExit(inst, reason));
+    this.release(inst);
+  }
+
+  private onInstanceExit(inst: ModelInstance, reason: string): void {
+    if (this.closed || !this.instances.delete(inst)) return;
+    const at = this.idle.indexOf(inst);
+    if (at >= 0) this.idle.splice(at, 1);
+    this.emit('instance-exit', inst.label, reason);
+    this.respawns++;
+    const replacement = new ModelInstance(inst.spec);
+    replacement.load().then(
+      () => (this.closed ? void replacement.close() : this.adopt(replacement)),
+      (err: Error) => {
+        this.emit('respawn-failed', inst.label, err.message);
+        if (this.instances.size === 0) this.emit('failed', `every instance is gone; last failure: ${err.message}`);
+      },
+    );
+  }
+}

@@ -1,0 +1,168 @@
+// One model instance: a worker thread that owns one onnxruntime session. Runs one execution at a time; if the
+// thread dies, every run in flight on it fails with UNAVAILABLE at once (never hangs) and 'exit' is emitted so the
+// owner can replace it.
+
+import { EventEmitter } from 'node:events';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { InferError, unavailable } from '../errors';
+import type { Tensor } from '../tensor/tensor';
+import type { FromWorker, RunTimings, SessionSpec, SignatureEntry, ToWorker } from './messages';
+import { packInputs, unpackOutputs } from './transfer';
+
+const WORKER_ENTRY = path.join(__dirname, 'worker-entry.js');
+const CLOSE_GRACE_MS = 2000;
+
+export interface Signature {
+  inputs: SignatureEntry[];
+  outputs: SignatureEntry[];
+}
+
+export interface RunResult {
+  outputs: Tensor[];
+  /** process.hrtime.bigint() as numbers, shared by all threads. */
+  timings: RunTimings & { sentNs: number; returnedNs: number };
+}
+
+interface Pending {
+  resolve: (r: RunResult) => void;
+  reject: (e: Error) => void;
+  sentNs: number;
+}
+
+const nowNs = (): number => Number(process.hrtime.bigint());
+
+export class ModelInstance extends EventEmitter {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private exited = false;
+  private closing = false;
+  signature: Signature | null = null;
+  provider = '';
+
+  constructor(readonly spec: SessionSpec) {
+    super();
+    this.worker = new Worker(WORKER_ENTRY, {
+      resourceLimits: spec.heapLimitMb > 0 ? { maxOldGenerationSizeMb: spec.heapLimitMb } : undefined,
+    });
+    this.worker.on('message', (msg: FromWorker) => this.onMessage(msg));
+    this.worker.on('error', (err) => this.onExit(`worker thread failed: ${err.message}`));
+    this.worker.on('exit', (code) => this.onExit(`worker thread exited with code ${code}`));
+  }
+
+  get label(): string {
+    return this.spec.label;
+  }
+
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+
+  /** Runs in flight on this instance (0 or 1 under the scheduler). */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  /** Creates the session; resolves with the model's signature or rejects with the load failure. */
+  load(): Promise<Signature> {
+    return new Promise((resolve, reject) => {
+      const onLoaded = (sig: Signature): void => {
+        this.off('load-failed', onFailed);
+        this.off('exit', onFailed);
+        resolve(sig);
+      };
+      const onFailed = (reason: string): void => {
+        this.off('loaded', onLoaded);
+        this.off('load-failed', onFailed);
+        this.off('exit', onFailed);
+        reject(new Error(reason));
+      };
+      this.once('loaded', onLoaded);
+      this.once('load-failed', onFailed);
+      this.once('exit', onFailed);
+      this.post({ kind: 'load', spec: this.spec });
+    });
+  }
+
+  run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunResult> {
+    if (this.exited) return Promise.reject(unavailable(`${this.label}: worker thread is gone`));
+    const id = this.nextId++;
+    const packed = packInputs(inputs);
+    return new Promise((resolve, reject) => {
+      const sentNs = nowNs();
+      this.pending.set(id, { resolve, reject, sentNs });
+      this.post({ kind: 'run', id, inputs: packed.tensors, outputs: [...outputs] }, packed.transfer);
+    });
+  }
+
+  /**
+   * Stops the worker: asks it to release its session, and terminates it if it does not exit in time. Never
+   * terminates a worker inside session.run: onnxruntime-node aborts the whole process when its thread is torn
+   * down under a native call, so a run in flight is waited for.
+   */
+  async close(): Promise<void> {
+    if (this.exited) return;
+    this.closing = true;
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.post({ kind: 'close' });
+    const timer = setTimeout(() => {
+      if (this.pending.size === 0) void this.worker.terminate();
+    }, CLOSE_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private post(msg: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(msg, transfer);
+  }
+
+  private onMessage(msg: FromWorker): void {
+    switch (msg.kind) {
+      case 'loaded':
+        this.signature = { inputs: msg.inputs, outputs: msg.outputs };
+        this.provider = msg.provider;
+        this.emit('loaded', this.signature);
+        break;
+      case 'load-failed':
+        this.emit('load-failed', msg.message);
+        break;
+      case 'result': {
+        const p = this.take(msg.id);
+        if (!p) return;
+        try {
+          p.resolve({ outputs: unpackOutputs(msg.outputs), timings: { ...msg.timings, sentNs: p.sentNs, returnedNs: nowNs() } });
+        } catch (err) {
+          p.reject(err instanceof Error ? err : new Error(String(err)));
+        }
+        break;
+      }
+      case 'run-failed': {
+        const p = this.take(msg.id);
+        // onnxruntime refusing a request the data plane already validated is still the caller's input problem.
+        p?.reject(new InferError('INVALID_ARGUMENT', `${this.label}: onnxruntime failed to run: ${msg.message}`));
+        break;
+      }
+    }
+  }
+
+  private take(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    this.pending.delete(id);
+    if (p && this.pending.size === 0) this.emit('idle');
+    return p;
+  }
+
+  private onExit(reason: string): void {
+    if (this.exited) return;
+    this.exited = true;
+    const failed = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of failed) p.reject(unavailable(`${this.label}: ${reason} while running the request`));
+    this.emit('exit', this.closing ? 'closed' : reason);
+  }
+}

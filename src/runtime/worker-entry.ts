@@ -1,0 +1,101 @@
+// Entry point of a model worker thread: owns exactly one onnxruntime InferenceSession (one model instance) on one
+// device, runs it for each 'run' message and sends results back with their buffers transferred.
+
+import { parentPort } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import type { FromWorker, SessionSpec, SignatureEntry, ToWorker, WireTensor } from './messages';
+import { fallbackPlacement, placementError, primaryPlacement, type Placement } from './device';
+
+if (!parentPort) throw new Error('worker-entry must run in a worker thread');
+// Failures come back to the main thread as the model's reason; onnxruntime's own stderr lines would duplicate them.
+ort.env.logLevel = 'fatal';
+const port = parentPort;
+let session: ort.InferenceSession | null = null;
+
+const now = (): number => Number(process.hrtime.bigint());
+const send = (msg: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
+
+function signature(meta: readonly ort.InferenceSession.ValueMetadata[], what: string): SignatureEntry[] {
+  return meta.map((m) => {
+    if (!m.isTensor) throw new Error(`${what} '${m.name}' is not a tensor (sequences and maps are not supported)`);
+    return { name: m.name, type: m.type, shape: [...m.shape] };
+  });
+}
+
+function createSession(spec: SessionSpec, placement: Placement): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(spec.modelPath, {
+    executionProviders: placement.providers,
+    intraOpNumThreads: spec.intraOpThreads,
+    interOpNumThreads: spec.interOpThreads,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 4,
+  });
+}
+
+async function load(spec: SessionSpec): Promise<void> {
+  let placement = primaryPlacement(spec);
+  try {
+    try {
+      session = await createSession(spec, placement);
+    } catch (err) {
+      const fallback = fallbackPlacement(spec);
+      if (!fallback) throw new Error(placementError(spec, err instanceof Error ? err.message : String(err)));
+      placement = fallback;
+      session = await createSession(spec, placement);
+    }
+    send({
+      kind: 'loaded',
+      inputs: signature(session.inputMetadata, 'input'),
+      outputs: signature(session.outputMetadata, 'output'),
+      provider: placement.provider,
+    });
+  } catch (err) {
+    send({ kind: 'load-failed', message: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+/** Output buffers are transferred when they are plain ArrayBuffers the worker can give away. */
+function transferable(t: WireTensor, list: ArrayBuffer[]): void {
+  if (Array.isArray(t.data)) return;
+  const buf = t.data.buffer;
+  if (buf instanceof ArrayBuffer && !list.includes(buf)) list.push(buf);
+}
+
+async function run(id: number, inputs: WireTensor[], outputs: string[]): Promise<void> {
+  const receivedNs = now();
+  try {
+    if (!session) throw new Error('session is not loaded');
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const t of inputs) {
+      feeds[t.name] = new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, t.dims);
+    }
+    const inferStartNs = now();
+    const result = await session.run(feeds, outputs);
+    const inferEndNs = now();
+    const out: WireTensor[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const name of outputs) {
+      const v = result[name];
+      const t: WireTensor = { name, type: v.type, dims: [...v.dims], data: v.data as WireTensor['data'] };
+      transferable(t, transfer);
+      out.push(t);
+    }
+    send({ kind: 'result', id, outputs: out, timings: { receivedNs, inferStartNs, inferEndNs } }, transfer);
+  } catch (err) {
+    send({ kind: 'run-failed', id, message: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+port.on('message', (msg: ToWorker) => {
+  switch (msg.kind) {
+    case 'load':
+      void load(msg.spec);
+      break;
+    case 'run':
+      void run(msg.id, msg.inputs, msg.outputs);
+      break;
+    case 'close':
+      void (session?.release() ?? Promise.resolve()).finally(() => process.exit(0));
+      break;
+  }
+});

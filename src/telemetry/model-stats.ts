@@ -1,0 +1,82 @@
+// Per model-version counters in Triton's ModelStatistics layout (durations as count + cumulative ns). The
+// ModelStatistics RPC reads them; the metrics endpoint reads the same ones.
+
+export interface Duration {
+  count: number;
+  ns: number;
+}
+
+export interface BatchStats {
+  batchSize: number;
+  computeInput: Duration;
+  computeInfer: Duration;
+  computeOutput: Duration;
+}
+
+const zero = (): Duration => ({ count: 0, ns: 0 });
+const add = (d: Duration, ns: number, count = 1): void => {
+  d.count += count;
+  d.ns += Math.max(0, Math.round(ns));
+};
+
+export interface ExecutionTimes {
+  /** Requests in the execution (each timed separately in queue/compute counters). */
+  requests: number;
+  /** Rows in the execution: batch size (1 for a model without batching). */
+  batchSize: number;
+  computeInputNs: number;
+  computeInferNs: number;
+  computeOutputNs: number;
+}
+
+export class ModelStats {
+  readonly success = zero();
+  readonly fail = zero();
+  readonly queue = zero();
+  readonly computeInput = zero();
+  readonly computeInfer = zero();
+  readonly computeOutput = zero();
+  readonly cacheHit = zero();
+  readonly cacheMiss = zero();
+  readonly batches = new Map<number, BatchStats>();
+  inferenceCount = 0;
+  executionCount = 0;
+  /** Milliseconds since the epoch of the last completed inference; 0 if none. */
+  lastInferenceMs = 0;
+
+  constructor(
+    readonly name: string,
+    readonly version: number,
+  ) {}
+
+  recordQueue(ns: number): void {
+    add(this.queue, ns);
+  }
+
+  recordExecution(t: ExecutionTimes): void {
+    this.executionCount++;
+    this.inferenceCount += t.batchSize;
+    // Triton counts compute durations once per request in the request statistics, once per batch in batch_stats.
+    add(this.computeInput, t.computeInputNs * t.requests, t.requests);
+    add(this.computeInfer, t.computeInferNs * t.requests, t.requests);
+    add(this.computeOutput, t.computeOutputNs * t.requests, t.requests);
+    let b = this.batches.get(t.batchSize);
+    if (!b) {
+      b = { batchSize: t.batchSize, computeInput: zero(), computeInfer: zero(), computeOutput: zero() };
+      this.batches.set(t.batchSize, b);
+    }
+    add(b.computeInput, t.computeInputNs);
+    add(b.computeInfer, t.computeInferNs);
+    add(b.computeOutput, t.computeOutputNs);
+  }
+
+  recordSuccess(ns: number): void {
+    add(this.success, ns);
+    this.lastInferenceMs = Date.now();
+  }
+
+  recordFailure(ns: number): void {
+    add(this.fail, ns);
+    this.lastInferenceMs = Date.now();
+  }
+}
