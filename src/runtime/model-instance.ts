@@ -91,8 +91,14 @@ export class ModelInstance extends EventEmitter {
 
   run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunResult> {
     if (this.exited) return Promise.reject(unavailable(`${this.label}: worker thread is gone`));
+    let packed;
+    try {
+      packed = packInputs(inputs);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      return Promise.reject(err instanceof InferError ? new InferError(err.code, `${this.label}: ${reason}`) : err);
+    }
     const id = this.nextId++;
-    const packed = packInputs(inputs);
     return new Promise((resolve, reject) => {
       const sentNs = nowNs();
       this.pending.set(id, { resolve, reject, sentNs });

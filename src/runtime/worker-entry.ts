@@ -50,7 +50,10 @@ async function load(spec: SessionSpec): Promise<void> {
       provider: placement.provider,
     });
   } catch (err) {
-    send({ kind: 'load-failed', message: err instanceof Error ? err.message : String(err) });
+    const message = err instanceof Error ? err.message : String(err);
+    // onnxruntime-node names ONNX type 16 only by number.
+    const hint = /Unsupported data type: 16\b/.test(message) ? ' (bfloat16: onnxruntime-node has no bfloat16 tensors)' : '';
+    send({ kind: 'load-failed', message: message + hint });
   }
 }
 

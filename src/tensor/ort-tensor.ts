@@ -36,6 +36,11 @@ export function toOrtFeed(t: Tensor): OrtFeed {
   const dims = t.shape.slice();
   if (t.datatype !== 'BYTES') return { type, data: t.data as NumericData, dims };
   const data = (t.data as Uint8Array[]).map((e, i) => {
+    if (e.includes(0)) {
+      throw invalidArgument(
+        `input '${t.name}' element ${i} contains a NUL byte, which onnxruntime-node string tensors cut off`,
+      );
+    }
     try {
       return utf8Decoder.decode(e);
     } catch {

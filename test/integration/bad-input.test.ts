@@ -150,6 +150,29 @@ test('truncated BYTES element on simple_string', async () => {
   expect(err.details).toMatch(/model 'simple_string'.*input 'INPUT1'.*truncated/);
 });
 
+test.each([
+  ['a NUL byte', Buffer.from([0x31, 0x00, 0x32]), /element 5 contains a NUL byte/],
+  ['invalid UTF-8', Buffer.from([0xff, 0xfe]), /element 5 is not valid UTF-8/],
+])('BYTES element with %s is INVALID_ARGUMENT and does not cost the model its instance', async (_name, bad, message) => {
+  const elements = Array.from({ length: 16 }, (_, i) => (i === 5 ? bad : Buffer.from('7')));
+  const tensor = Buffer.concat(elements.flatMap((e) => [Buffer.from(new Uint32Array([e.length]).buffer), e]));
+  const good = Buffer.concat(Array.from({ length: 16 }, () => Buffer.from([1, 0, 0, 0, 0x37])));
+  const req = {
+    ...request(),
+    modelName: 'simple_string',
+    inputs: [input('INPUT0', [1n, 16n], 'BYTES'), input('INPUT1', [1n, 16n], 'BYTES')],
+    rawInputContents: [tensor, good],
+  };
+  for (let i = 0; i < 3; i++) {
+    const err = await callError(client, 'modelInfer', req);
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.details).toMatch(/model 'simple_string' version 1 instance 0 \(cpu\): input 'INPUT0'/);
+    expect(err.details).toMatch(message);
+  }
+  const ok = await call<ModelInferResponse>(client, 'modelInfer', { ...req, rawInputContents: [good, good] });
+  expect(ok.rawOutputContents[0].subarray(0, 6)).toEqual(Buffer.from([2, 0, 0, 0, 0x31, 0x34]));
+});
+
 test('the server keeps serving after every bad request', async () => {
   const res = await call<ModelInferResponse>(client, 'modelInfer', request());
   expect(int32Values(res.rawOutputContents[0])).toEqual(ones.map(() => 2));
