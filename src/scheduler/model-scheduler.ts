@@ -7,6 +7,7 @@ import type { InstancePool } from '../runtime/instance-pool';
 import type { ModelInstance, RunResult } from '../runtime/model-instance';
 import type { ModelStats } from '../telemetry/model-stats';
 import type { Tensor } from '../tensor/tensor';
+import type { ExecutionObserver } from './execution-observer';
 
 export interface SchedulerJob {
   inputs: Tensor[];
@@ -15,6 +16,8 @@ export interface SchedulerJob {
   /** Rows this request contributes (its batch dim; 1 for a model without batching). */
   rows: number;
   signal?: AbortSignal;
+  /** Telemetry's view of this request (see execution-observer.ts). */
+  observer?: ExecutionObserver;
 }
 
 interface Entry {
@@ -91,6 +94,7 @@ export class ModelScheduler {
   private dispatch(inst: ModelInstance, entry: Entry): void {
     const startNs = nowNs();
     this.stats.recordQueue(startNs - entry.enqueuedNs);
+    entry.job.observer?.dequeued(startNs);
     this.running++;
     inst.run(entry.job.inputs, entry.job.outputs).then(
       (result) => this.finish(inst, entry, result, null),
@@ -103,6 +107,15 @@ export class ModelScheduler {
     if (entry.onAbort) entry.job.signal?.removeEventListener('abort', entry.onAbort);
     if (result) {
       const t = result.timings;
+      const observer = entry.job.observer;
+      observer?.executed({
+        batchSize: entry.job.rows,
+        requests: [observer],
+        startNs: t.sentNs,
+        inferStartNs: t.inferStartNs,
+        inferEndNs: t.inferEndNs,
+        endNs: t.returnedNs,
+      });
       this.stats.recordExecution({
         requests: 1,
         batchSize: entry.job.rows,
