@@ -13,6 +13,7 @@ import {
   int32Bytes,
   int32Values,
   MODELS_DIR,
+  protoLoaderClient,
   startServer,
   tempRepository,
   tsProtoClient,
@@ -116,6 +117,15 @@ describe('explicit model control', () => {
 
     await call(client, 'repositoryModelLoad', { repositoryName: '', modelName: 'simple', parameters: {} });
     expect(await call(client, 'modelReady', { name: 'simple', version: '1' })).toEqual({ ready: true });
+  });
+
+  test('load and unload through a proto-loader client', async () => {
+    const pl = protoLoaderClient(server.address);
+    await call(pl, 'RepositoryModelUnload', { model_name: 'mlp' });
+    expect(await call(pl, 'ModelReady', { name: 'mlp' })).toEqual({ ready: false });
+    await call(pl, 'RepositoryModelLoad', { model_name: 'mlp' });
+    expect(await call(pl, 'ModelReady', { name: 'mlp', version: '1' })).toEqual({ ready: true });
+    pl.close();
   });
 
   test('reloading picks up a new version folder (latest policy) and retires the old one', async () => {
