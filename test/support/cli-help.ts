@@ -7,7 +7,7 @@ import { REPO_ROOT } from './server';
 
 export interface CliFlag {
   flag: string;
-  /** Numbers and strings as commander prints them (JSON in its help text). */
+  /** As commander prints it: parsed JSON, or the raw text of a described default. */
   default?: unknown;
   env?: string;
   choices?: string[];
@@ -43,11 +43,20 @@ export function parseHelp(help: string): Map<string, CliFlag> {
     for (const part of tail.split(/,\s*(?=(?:default|env|choices|preset):)/)) {
       const [key, ...rest] = part.split(':');
       const value = rest.join(':').trim();
-      if (key === 'default') info.default = JSON.parse(value);
+      if (key === 'default') info.default = parseValue(value);
       if (key === 'env') info.env = value;
       if (key === 'choices') info.choices = value.split(/,\s*/).map((c) => JSON.parse(c) as string);
     }
     flags.set(flag, info);
   }
   return flags;
+}
+
+/** Commander prints defaults as JSON unless the option gives its own description of the default. */
+function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
