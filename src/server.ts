@@ -37,7 +37,7 @@ export class InferdServer {
     );
     this.dataplane = new DataPlane(this.repository, { name: 'inferd', version: pkg.version });
     this.health = new HealthStatus(this.repository);
-    this.grpcServer = createGrpcServer(this.dataplane, this.health, { maxMessageBytes: settings.maxMessageBytes }, log);
+    this.grpcServer = createGrpcServer(this.dataplane, this.health, settings, log);
   }
 
   get address(): string {

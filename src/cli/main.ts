@@ -26,6 +26,11 @@ program
   .addOption(new Option('--default-max-batch-size <n>', 'max_batch_size given to auto-completed models that can batch').argParser(int('--default-max-batch-size')).default(DEFAULT_SETTINGS.defaultMaxBatchSize))
   .addOption(new Option('--intra-op-threads <n>', 'onnxruntime intra-op threads per instance (0: share the cores)').argParser(int('--intra-op-threads')).default(DEFAULT_SETTINGS.intraOpThreads))
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).env('INFERD_LOG_LEVEL').default(DEFAULT_SETTINGS.logLevel))
+  .addOption(new Option('--grpc-keepalive-time-ms <ms>', 'keepalive ping interval on idle connections (0: none)').env('INFERD_GRPC_KEEPALIVE_TIME_MS').argParser(int('--grpc-keepalive-time-ms')).default(DEFAULT_SETTINGS.keepaliveTimeMs))
+  .addOption(new Option('--grpc-keepalive-timeout-ms <ms>', 'close a connection whose keepalive ping is unanswered this long (0: grpc-js default)').env('INFERD_GRPC_KEEPALIVE_TIMEOUT_MS').argParser(int('--grpc-keepalive-timeout-ms')).default(DEFAULT_SETTINGS.keepaliveTimeoutMs))
+  .addOption(new Option('--grpc-max-connection-age-ms <ms>', 'send GOAWAY to connections older than this so clients rebalance (0: unlimited)').env('INFERD_GRPC_MAX_CONNECTION_AGE_MS').argParser(int('--grpc-max-connection-age-ms')).default(DEFAULT_SETTINGS.maxConnectionAgeMs))
+  .addOption(new Option('--grpc-max-connection-age-grace-ms <ms>', 'time calls on an aged-out connection get to finish (0: unlimited)').env('INFERD_GRPC_MAX_CONNECTION_AGE_GRACE_MS').argParser(int('--grpc-max-connection-age-grace-ms')).default(DEFAULT_SETTINGS.maxConnectionAgeGraceMs))
+  .addOption(new Option('--grpc-max-connection-idle-ms <ms>', 'close connections without calls for this long (0: unlimited)').env('INFERD_GRPC_MAX_CONNECTION_IDLE_MS').argParser(int('--grpc-max-connection-idle-ms')).default(DEFAULT_SETTINGS.maxConnectionIdleMs))
   .action(async (opts: Record<string, unknown>) => {
     const settings: ServerSettings = {
       modelRepository: opts.modelRepository as string,
@@ -37,6 +42,11 @@ program
       defaultMaxBatchSize: opts.defaultMaxBatchSize as number,
       intraOpThreads: opts.intraOpThreads as number,
       logLevel: opts.logLevel as string,
+      keepaliveTimeMs: opts.grpcKeepaliveTimeMs as number,
+      keepaliveTimeoutMs: opts.grpcKeepaliveTimeoutMs as number,
+      maxConnectionAgeMs: opts.grpcMaxConnectionAgeMs as number,
+      maxConnectionAgeGraceMs: opts.grpcMaxConnectionAgeGraceMs as number,
+      maxConnectionIdleMs: opts.grpcMaxConnectionIdleMs as number,
     };
     const log = createLogger({ level: settings.logLevel });
     const server = new InferdServer(settings, log);

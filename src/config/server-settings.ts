@@ -19,6 +19,16 @@ export interface ServerSettings {
   /** onnxruntime intra-op threads per instance; 0 shares the cores among a model's instances. */
   intraOpThreads: number;
   logLevel: string;
+  /** Server keepalive ping interval on idle connections, ms (0: grpc-js default, no pings). */
+  keepaliveTimeMs: number;
+  /** How long a keepalive ping may go unanswered before the connection is closed, ms (0: grpc-js default). */
+  keepaliveTimeoutMs: number;
+  /** Connections older than this get a GOAWAY so clients reconnect and rebalance, ms (0: unlimited). */
+  maxConnectionAgeMs: number;
+  /** Time calls on an aged-out connection get to finish before it is closed, ms (0: unlimited). */
+  maxConnectionAgeGraceMs: number;
+  /** Connections without calls for this long are closed, ms (0: unlimited). */
+  maxConnectionIdleMs: number;
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
@@ -31,4 +41,9 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   defaultMaxBatchSize: 4,
   intraOpThreads: 0,
   logLevel: 'info',
+  keepaliveTimeMs: 0,
+  keepaliveTimeoutMs: 0,
+  maxConnectionAgeMs: 0,
+  maxConnectionAgeGraceMs: 0,
+  maxConnectionIdleMs: 0,
 };

@@ -9,13 +9,14 @@ import { protoPath as healthProtoPath } from 'grpc-health-check';
 import type { DataPlane } from '../dataplane/dataplane';
 import type { Logger } from '../telemetry/logger';
 import { GRPCInferenceServiceService } from '../../generated/inference/grpc_service';
+import { connectionServerOptions, type ConnectionSettings } from './connection-options';
 import type { HealthStatus } from './health';
 import { createInferenceService } from './inference-service';
 
 /** The OIP .proto files shipped with inferd (proto/ at the package root). */
 export const PROTO_DIR = path.resolve(__dirname, '../../../proto');
 
-export interface GrpcServerOptions {
+export interface GrpcServerOptions extends ConnectionSettings {
   maxMessageBytes: number;
 }
 
@@ -26,6 +27,7 @@ export function createGrpcServer(
   log: Logger,
 ): grpc.Server {
   const server = new grpc.Server({
+    ...connectionServerOptions(options),
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
   });
