@@ -1,7 +1,9 @@
 // Server settings and their defaults. The CLI fills them from flags (with INFERD_* environment fallbacks);
 // tests build them directly.
 
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../dataplane/input-limits';
 import type { ControlMode } from '../repository/model-repository';
+import { DEFAULT_SECURITY, type SecuritySettings } from '../security/server-security';
 
 export interface ServerSettings {
   modelRepository: string;
@@ -19,6 +21,10 @@ export interface ServerSettings {
   /** onnxruntime intra-op threads per instance; 0 shares the cores among a model's instances. */
   intraOpThreads: number;
   logLevel: string;
+  /** TLS, authentication, rate limits (src/security/). */
+  security: SecuritySettings;
+  /** Size limits on inference inputs (src/dataplane/input-limits.ts). */
+  inputLimits: InputLimits;
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
@@ -31,4 +37,6 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   defaultMaxBatchSize: 4,
   intraOpThreads: 0,
   logLevel: 'info',
+  security: DEFAULT_SECURITY,
+  inputLimits: DEFAULT_INPUT_LIMITS,
 };

@@ -17,6 +17,8 @@ export const PROTO_DIR = path.resolve(__dirname, '../../../proto');
 
 export interface GrpcServerOptions {
   maxMessageBytes: number;
+  /** Run on every call, first to last on the way in (security: src/security/security-interceptor.ts). */
+  interceptors?: grpc.ServerInterceptor[];
 }
 
 export function createGrpcServer(
@@ -28,6 +30,7 @@ export function createGrpcServer(
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
+    interceptors: options.interceptors ?? [],
   });
   server.addService(GRPCInferenceServiceService, createInferenceService(dataplane, log));
   health.implementation.addToServer(server);
@@ -39,8 +42,12 @@ export function createGrpcServer(
   return server;
 }
 
-export function bind(server: grpc.Server, address: string): Promise<number> {
+export function bind(
+  server: grpc.Server,
+  address: string,
+  credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+): Promise<number> {
   return new Promise((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port))),
   );
 }
