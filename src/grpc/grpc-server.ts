@@ -11,6 +11,7 @@ import type { Logger } from '../telemetry/logger';
 import { GRPCInferenceServiceService } from '../../generated/inference/grpc_service';
 import type { HealthStatus } from './health';
 import { createInferenceService } from './inference-service';
+import { malformedMessageInterceptor, withTolerantDeserializers } from './malformed-messages';
 
 /** The OIP .proto files shipped with inferd (proto/ at the package root). */
 export const PROTO_DIR = path.resolve(__dirname, '../../../proto');
@@ -30,9 +31,9 @@ export function createGrpcServer(
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
-    interceptors: options.interceptors ?? [],
+    interceptors: [malformedMessageInterceptor, ...(options.interceptors ?? [])],
   });
-  server.addService(GRPCInferenceServiceService, createInferenceService(dataplane, log));
+  server.addService(withTolerantDeserializers(GRPCInferenceServiceService), createInferenceService(dataplane, log));
   health.implementation.addToServer(server);
   const definitions = protoLoader.loadSync(
     [path.join(PROTO_DIR, 'inference/grpc_service.proto'), healthProtoPath],
