@@ -2,7 +2,9 @@
 // run is `npm run fuzz`): every case gets OK or a client-error status, the server stays up, memory stays flat.
 
 import type { InferdServer } from '../../src/server';
+import * as grpc from '@grpc/grpc-js';
 import { formatReport, runFuzz } from '../support/fuzz';
+import { MODEL_INFER, RawClient } from '../support/raw-client';
 import { startServer } from '../support/server';
 
 let server: InferdServer;
@@ -26,3 +28,15 @@ test('600 seeded fuzz cases: proper statuses, server up, memory flat', async () 
   expect(grewMiB).toBeLessThan(8);
   expect(grewMiB * 2 ** 20).toBeLessThan(report.bytesAfterWarmup / 2);
 }, 240_000);
+
+test('bytes that are not a ModelInferRequest get INVALID_ARGUMENT (grpc-js alone would say INTERNAL)', async () => {
+  const raw = new RawClient(server.address);
+  try {
+    // model_name (field 1) declaring 2^31-1 bytes, then 3 bytes.
+    const res = await raw.unary(MODEL_INFER, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x07, 0x61, 0x62, 0x63]));
+    expect(!res.ok && res.error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(!res.ok && res.error.details).toMatch(/^ModelInfer: the request is not a valid protobuf message for this method: .+/);
+  } finally {
+    raw.close();
+  }
+});
