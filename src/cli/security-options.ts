@@ -3,7 +3,7 @@
 
 import { Option, type Command } from 'commander';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../dataplane/input-limits';
-import type { SecuritySettings } from '../security/server-security';
+import type { SecuritySettings } from '../security/security-settings';
 
 const count = (name: string) => (v: string): number => {
   const n = Number(v);

@@ -3,7 +3,7 @@
 
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../dataplane/input-limits';
 import type { ControlMode } from '../repository/model-repository';
-import { DEFAULT_SECURITY, type SecuritySettings } from '../security/server-security';
+import { DEFAULT_SECURITY, type SecuritySettings } from '../security/security-settings';
 
 export interface ServerSettings {
   modelRepository: string;

@@ -80,10 +80,6 @@ export class RateLimiter {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  get enabled(): boolean {
-    return this.settings.requestsPerSecond > 0 || this.settings.inputBytesPerSecond > 0;
-  }
-
   takeRequest(principal: string): RateDecision {
     const { requestsPerSecond: rate, requestBurst } = this.settings;
     if (rate <= 0) return ALLOWED;

@@ -99,7 +99,7 @@ export function createSecurityInterceptor(options: SecurityInterceptorOptions): 
 
     const refuse = (code: status, details: string, trailer?: Metadata): void => {
       refused = true;
-      log.debug({ method, principal: principal?.name, code: status[code] }, 'call refused');
+      log.debug({ method, principal: principal?.name, via: principal?.via, code: status[code] }, 'call refused');
       call.sendStatus({ code, details, metadata: trailer ?? new Metadata() });
     };
     const refuseRate = (d: RateDecision): void => {

@@ -6,32 +6,10 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../telemetry/logger';
 import { PrincipalStore } from './principals';
-import { NO_RATE_LIMITS, RateLimiter, type RateLimitSettings } from './rate-limiter';
+import { RateLimiter } from './rate-limiter';
 import { createSecurityInterceptor } from './security-interceptor';
-import { ReloadingServerCredentials, type TlsFiles } from './tls-credentials';
-
-export interface SecuritySettings {
-  /** TLS files; null serves plaintext. */
-  tls: TlsFiles | null;
-  /** auto: on when principals are configured; on: refuse to start without them; off: nobody is asked. */
-  auth: 'auto' | 'on' | 'off';
-  /** JSON principals file (principals.ts); '' for none. */
-  principalsFile: string;
-  /** The same JSON inline (INFERD_AUTH_PRINCIPALS); '' for none. */
-  principalsJson: string;
-  /** grpc.health.v1, ServerLive and ServerReady need no credentials. */
-  openProbes: boolean;
-  rateLimits: RateLimitSettings;
-}
-
-export const DEFAULT_SECURITY: SecuritySettings = {
-  tls: null,
-  auth: 'auto',
-  principalsFile: '',
-  principalsJson: '',
-  openProbes: true,
-  rateLimits: NO_RATE_LIMITS,
-};
+import type { SecuritySettings } from './security-settings';
+import { ReloadingServerCredentials } from './tls-credentials';
 
 export interface ServerSecurity {
   credentials: grpc.ServerCredentials;

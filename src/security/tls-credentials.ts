@@ -2,7 +2,7 @@
 // an unreadable file, a file that is not PEM, a key that does not match the certificate), and serves them through
 // a grpc-js ServerCredentials that re-reads the files on an interval and swaps the secure context of every bound
 // port without a restart (cert-manager rotation). A rotation to files that fail the checks is logged and ignored:
-// the last good certificate keeps serving. Any other port (HTTP) can take `TlsMaterialSource.current()`.
+// the last good certificate keeps serving. A future HTTP port can serve `current()` of the same instance.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';

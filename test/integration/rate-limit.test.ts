@@ -4,7 +4,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import type { InferdServer } from '../../src/server';
-import { DEFAULT_SECURITY } from '../../src/security/server-security';
+import { DEFAULT_SECURITY } from '../../src/security/security-settings';
 import { RETRY_AFTER_MS } from '../../src/security/security-interceptor';
 import { int32Bytes, startServer, tsProtoClient } from '../support/server';
 

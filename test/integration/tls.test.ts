@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
-import { DEFAULT_SECURITY, type SecuritySettings } from '../../src/security/server-security';
+import { DEFAULT_SECURITY, type SecuritySettings } from '../../src/security/security-settings';
 import { ReloadingServerCredentials, type TlsFiles } from '../../src/security/tls-credentials';
 import type { InferdServer } from '../../src/server';
 import { GRPCInferenceServiceClient } from '../../generated/inference/grpc_service';
