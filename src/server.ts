@@ -8,6 +8,7 @@ import { DataPlane } from './dataplane/dataplane';
 import { bind, createGrpcServer } from './grpc/grpc-server';
 import { HealthStatus } from './grpc/health';
 import { ModelRepository } from './repository/model-repository';
+import { buildServerSecurity, type ServerSecurity } from './security/server-security';
 import { createLogger, type Logger } from './telemetry/logger';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -17,6 +18,7 @@ export class InferdServer {
   readonly repository: ModelRepository;
   readonly dataplane: DataPlane;
   readonly health: HealthStatus;
+  readonly security: ServerSecurity;
   private readonly grpcServer: grpc.Server;
   /** The bound gRPC port (the real one when settings asked for port 0). */
   port = 0;
@@ -25,6 +27,7 @@ export class InferdServer {
     readonly settings: ServerSettings,
     private readonly log: Logger = createLogger({ level: settings.logLevel }),
   ) {
+    this.security = buildServerSecurity(settings.security, settings.grpcHost, log);
     this.repository = new ModelRepository(
       {
         root: path.resolve(settings.modelRepository),
@@ -35,9 +38,14 @@ export class InferdServer {
       },
       log.child({ part: 'repository' }),
     );
-    this.dataplane = new DataPlane(this.repository, { name: 'inferd', version: pkg.version });
+    this.dataplane = new DataPlane(this.repository, { name: 'inferd', version: pkg.version }, settings.inputLimits);
     this.health = new HealthStatus(this.repository);
-    this.grpcServer = createGrpcServer(this.dataplane, this.health, settings, log);
+    this.grpcServer = createGrpcServer(
+      this.dataplane,
+      this.health,
+      { ...settings, interceptors: [this.security.interceptor] },
+      log,
+    );
   }
 
   get address(): string {
@@ -48,7 +56,7 @@ export class InferdServer {
   async start(): Promise<this> {
     await this.repository.start();
     const host = this.settings.grpcHost.includes(':') ? `[${this.settings.grpcHost}]` : this.settings.grpcHost;
-    this.port = await bind(this.grpcServer, `${host}:${this.settings.grpcPort}`);
+    this.port = await bind(this.grpcServer, `${host}:${this.settings.grpcPort}`, this.security.credentials);
     this.health.setServing(true);
     this.log.info({ port: this.port, repository: this.settings.modelRepository }, 'inferd serving');
     return this;
@@ -60,5 +68,6 @@ export class InferdServer {
     this.health.setServing(false);
     await new Promise<void>((resolve) => this.grpcServer.tryShutdown(() => resolve()));
     await this.repository.close();
+    this.security.close();
   }
 }

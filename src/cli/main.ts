@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_SETTINGS, type ServerSettings } from '../config/server-settings';
 import { InferdServer } from '../server';
 import { createLogger } from '../telemetry/logger';
+import { addSecurityOptions, inputLimitsFrom, securitySettingsFrom } from './security-options';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -14,7 +15,7 @@ const int = (name: string) => (v: string): number => {
 
 const program = new Command('inferd').description('Open Inference Protocol (KServe v2 / Triton) gRPC server for ONNX models');
 
-program
+const serve = program
   .command('serve')
   .description('serve the models of a Triton-layout model repository over gRPC')
   .addOption(new Option('--model-repository <dir>', 'model repository folder').env('INFERD_MODEL_REPOSITORY').default(DEFAULT_SETTINGS.modelRepository))
@@ -30,7 +31,8 @@ program
   .addOption(new Option('--grpc-keepalive-timeout-ms <ms>', 'close a connection whose keepalive ping is unanswered this long (0: grpc-js default)').env('INFERD_GRPC_KEEPALIVE_TIMEOUT_MS').argParser(int('--grpc-keepalive-timeout-ms')).default(DEFAULT_SETTINGS.keepaliveTimeoutMs))
   .addOption(new Option('--grpc-max-connection-age-ms <ms>', 'send GOAWAY to connections older than this so clients rebalance (0: unlimited)').env('INFERD_GRPC_MAX_CONNECTION_AGE_MS').argParser(int('--grpc-max-connection-age-ms')).default(DEFAULT_SETTINGS.maxConnectionAgeMs))
   .addOption(new Option('--grpc-max-connection-age-grace-ms <ms>', 'time calls on an aged-out connection get to finish (0: unlimited)').env('INFERD_GRPC_MAX_CONNECTION_AGE_GRACE_MS').argParser(int('--grpc-max-connection-age-grace-ms')).default(DEFAULT_SETTINGS.maxConnectionAgeGraceMs))
-  .addOption(new Option('--grpc-max-connection-idle-ms <ms>', 'close connections without calls for this long (0: unlimited)').env('INFERD_GRPC_MAX_CONNECTION_IDLE_MS').argParser(int('--grpc-max-connection-idle-ms')).default(DEFAULT_SETTINGS.maxConnectionIdleMs))
+  .addOption(new Option('--grpc-max-connection-idle-ms <ms>', 'close connections without calls for this long (0: unlimited)').env('INFERD_GRPC_MAX_CONNECTION_IDLE_MS').argParser(int('--grpc-max-connection-idle-ms')).default(DEFAULT_SETTINGS.maxConnectionIdleMs));
+addSecurityOptions(serve)
   .action(async (opts: Record<string, unknown>) => {
     const settings: ServerSettings = {
       modelRepository: opts.modelRepository as string,
@@ -47,6 +49,8 @@ program
       maxConnectionAgeMs: opts.grpcMaxConnectionAgeMs as number,
       maxConnectionAgeGraceMs: opts.grpcMaxConnectionAgeGraceMs as number,
       maxConnectionIdleMs: opts.grpcMaxConnectionIdleMs as number,
+      security: securitySettingsFrom(opts),
+      inputLimits: inputLimitsFrom(opts),
     };
     const log = createLogger({ level: settings.logLevel });
     const server = new InferdServer(settings, log);

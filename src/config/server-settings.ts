@@ -1,7 +1,9 @@
 // Server settings and their defaults. The CLI fills them from flags (with INFERD_* environment fallbacks);
 // tests build them directly.
 
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../dataplane/input-limits';
 import type { ControlMode } from '../repository/model-repository';
+import { DEFAULT_SECURITY, type SecuritySettings } from '../security/security-settings';
 
 export interface ServerSettings {
   modelRepository: string;
@@ -29,6 +31,10 @@ export interface ServerSettings {
   maxConnectionAgeGraceMs: number;
   /** Connections without calls for this long are closed, ms (0: unlimited). */
   maxConnectionIdleMs: number;
+  /** TLS, authentication, rate limits (src/security/). */
+  security: SecuritySettings;
+  /** Size limits on inference inputs (src/dataplane/input-limits.ts). */
+  inputLimits: InputLimits;
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
@@ -46,4 +52,6 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   maxConnectionAgeMs: 0,
   maxConnectionAgeGraceMs: 0,
   maxConnectionIdleMs: 0,
+  security: DEFAULT_SECURITY,
+  inputLimits: DEFAULT_INPUT_LIMITS,
 };

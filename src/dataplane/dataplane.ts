@@ -1,11 +1,14 @@
 // The protocol-neutral data plane: every OIP operation (health, metadata, infer, config, statistics, repository
 // control) as one method, shared by all transports. Throws InferError; transports map it to their status.
 
+import { inputPolicyOf } from '../config/input-policy';
 import type { ModelConfig } from '../config/model-config';
 import { InferError, invalidArgument, notFound } from '../errors';
 import type { IndexEntry, ModelRepository } from '../repository/model-repository';
 import type { ModelVersion } from '../repository/model-version';
 import type { ModelStats } from '../telemetry/model-stats';
+import { checkInputLimits, DEFAULT_INPUT_LIMITS, type InputLimits } from './input-limits';
+import { applyInputPolicy } from './input-values';
 import type { InferRequest, InferResponse, ModelMetadata, Params, ServerMetadata } from './types';
 import { validateRequest } from './validate-request';
 
@@ -20,6 +23,7 @@ export class DataPlane {
   constructor(
     private readonly repository: ModelRepository,
     private readonly server: { name: string; version: string },
+    private readonly inputLimits: InputLimits = DEFAULT_INPUT_LIMITS,
   ) {}
 
   /** Called when shutdown starts: the server stays live but stops being ready. */
@@ -69,12 +73,15 @@ export class DataPlane {
   }
 
   async infer(req: InferRequest): Promise<InferResponse> {
+    checkInputLimits(this.inputLimits, req);
     const mv = this.repository.resolve(req.modelName, req.modelVersion);
     const started = nowNs();
     try {
       const serving = mv.serving;
       if (!serving) throw new InferError('UNAVAILABLE', `${mv.label} is ${mv.state}`);
       const { outputs, rows } = validateRequest(mv.label, serving.config, req);
+      const policy = inputPolicyOf(serving.config);
+      if (policy) applyInputPolicy(mv.label, policy, req.inputs);
       const tensors = await serving.scheduler.submit({ inputs: req.inputs, outputs, rows, signal: req.signal });
       mv.stats.recordSuccess(nowNs() - started);
       return { modelName: mv.name, modelVersion: String(mv.version), id: req.id, parameters: {}, outputs: tensors };

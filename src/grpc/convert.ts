@@ -5,6 +5,7 @@ import type { ModelConfig, QueuePolicy, TensorConfig } from '../config/model-con
 import type { InferRequest, InferResponse, ModelMetadata, ParamValue, Params } from '../dataplane/types';
 import { invalidArgument } from '../errors';
 import type { IndexEntry } from '../repository/model-repository';
+import { scrubHostPaths } from '../security/host-paths';
 import type { Duration, ModelStats } from '../telemetry/model-stats';
 import { DATATYPE_INFO } from '../tensor/datatypes';
 import { decodeRaw, decodeTyped } from '../tensor/decode';
@@ -214,5 +215,5 @@ export function toModelStatistics(s: ModelStats): ModelStatistics {
 }
 
 export function toModelIndex(e: IndexEntry): RepositoryIndexResponse_ModelIndex {
-  return { name: e.name, version: e.version, state: e.state, reason: e.reason };
+  return { name: e.name, version: e.version, state: e.state, reason: scrubHostPaths(e.reason) };
 }

@@ -12,12 +12,15 @@ import { GRPCInferenceServiceService } from '../../generated/inference/grpc_serv
 import { connectionServerOptions, type ConnectionSettings } from './connection-options';
 import type { HealthStatus } from './health';
 import { createInferenceService } from './inference-service';
+import { malformedMessageInterceptor, withTolerantDeserializers } from './malformed-messages';
 
 /** The OIP .proto files shipped with inferd (proto/ at the package root). */
 export const PROTO_DIR = path.resolve(__dirname, '../../../proto');
 
 export interface GrpcServerOptions extends ConnectionSettings {
   maxMessageBytes: number;
+  /** Run on every call, first to last on the way in (security: src/security/security-interceptor.ts). */
+  interceptors?: grpc.ServerInterceptor[];
 }
 
 export function createGrpcServer(
@@ -30,8 +33,9 @@ export function createGrpcServer(
     ...connectionServerOptions(options),
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
+    interceptors: [malformedMessageInterceptor, ...(options.interceptors ?? [])],
   });
-  server.addService(GRPCInferenceServiceService, createInferenceService(dataplane, log));
+  server.addService(withTolerantDeserializers(GRPCInferenceServiceService), createInferenceService(dataplane, log));
   health.implementation.addToServer(server);
   const definitions = protoLoader.loadSync(
     [path.join(PROTO_DIR, 'inference/grpc_service.proto'), healthProtoPath],
@@ -41,8 +45,12 @@ export function createGrpcServer(
   return server;
 }
 
-export function bind(server: grpc.Server, address: string): Promise<number> {
+export function bind(
+  server: grpc.Server,
+  address: string,
+  credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+): Promise<number> {
   return new Promise((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port))),
   );
 }

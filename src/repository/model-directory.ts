@@ -8,6 +8,8 @@ import { invalidArgument } from '../errors';
 
 const MODEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const VERSION_DIR = /^[0-9]+$/;
+/** A plain file name: no separators, no NUL, not '.' (a '..' anywhere is refused separately). */
+const MODEL_FILE = /^(?!\.$)[^/\\\0]+$/;
 
 export function checkModelName(name: string): void {
   if (!MODEL_NAME.test(name) || name.includes('..') || name.length > 255) {
@@ -62,7 +64,8 @@ export class ModelDirectory {
 
   modelFile(model: string, version: number, filename: string): string {
     checkModelName(model);
-    if (filename.includes('/') || filename.includes('\\') || filename.includes('..')) {
+    if (!Number.isSafeInteger(version) || version < 1) throw invalidArgument(`model '${model}': version ${version} is not valid`);
+    if (!MODEL_FILE.test(filename) || filename.includes('..')) {
       throw invalidArgument(`model '${model}': default_model_filename '${filename}' must be a plain file name`);
     }
     return path.join(this.root, model, String(version), filename);

@@ -4,6 +4,7 @@
 
 import * as os from 'node:os';
 import { completeModelConfig, instanceGroups } from '../config/autocomplete';
+import { inputPolicyOf } from '../config/input-policy';
 import type { InstanceGroup } from '../config/model-config';
 import { parsePartialModelConfig, type PartialModelConfig } from '../config/model-config-parse';
 import type { SessionSpec } from '../runtime/messages';
@@ -70,6 +71,7 @@ async function loadVersion(
     pool = new InstancePool(sessionSpecs(mv, modelPath, instanceGroups(mv.name, partial), partial?.parameters ?? {}, options));
     const signature = await pool.start();
     const config = completeModelConfig(mv.name, partial, signature, { defaultMaxBatchSize: options.defaultMaxBatchSize });
+    inputPolicyOf(config); // a malformed input value policy fails the load here, not the first request
     const scheduler = new ModelScheduler(pool, mv.stats, mv.label);
     const live = pool;
     live.on('failed', (reason: string) => {
