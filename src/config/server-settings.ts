@@ -19,6 +19,14 @@ export interface ServerSettings {
   /** onnxruntime intra-op threads per instance; 0 shares the cores among a model's instances. */
   intraOpThreads: number;
   logLevel: string;
+  /** Poll mode: seconds between scans of the model repository (Triton's --repository-poll-secs). */
+  repositoryPollSecs: number;
+  /** Drain: seconds the server keeps accepting calls after it turned not-ready, so load balancers notice. */
+  drainGraceSecs: number;
+  /** Drain: seconds allowed for open calls and queued requests to finish once accepting stops (Triton: 30). */
+  exitTimeoutSecs: number;
+  /** Response cache capacity in bytes for models with `response_cache { enable: true }`; 0 turns it off. */
+  responseCacheBytes: number;
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
@@ -31,4 +39,8 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   defaultMaxBatchSize: 4,
   intraOpThreads: 0,
   logLevel: 'info',
+  repositoryPollSecs: 15,
+  drainGraceSecs: 2,
+  exitTimeoutSecs: 30,
+  responseCacheBytes: 64 * 1024 * 1024,
 };
