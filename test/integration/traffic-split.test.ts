@@ -66,7 +66,7 @@ test('2,000 requests over a 90/10 split land within a statistical bound; respons
   expect(canary).toBeLessThanOrEqual(267);
   const stats = await call<{ modelStats: Array<{ version: string; inferenceStats?: { success?: { count: number } } }> }>(
     clients[0], 'modelStatistics', { name: 'simple', version: '2' });
-  expect(stats.modelStats[0].inferenceStats?.success?.count).toBeGreaterThanOrEqual(canary);
+  expect(Number(stats.modelStats[0].inferenceStats?.success?.count)).toBeGreaterThanOrEqual(canary);
 });
 
 test('sticky keys keep each caller on one arm (request parameter and gRPC metadata)', async () => {
