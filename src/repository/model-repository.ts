@@ -102,6 +102,7 @@ export class ModelRepository extends EventEmitter {
       throw notFound(`model '${name}' is not in the model repository`);
     }
     return this.exclusive(name, async (record) => {
+      const policyBefore = record.versionPolicy;
       if (overrides.versionPolicy !== undefined) record.versionPolicy = overrides.versionPolicy;
       if (overrides.splitText !== undefined) record.splitText = overrides.splitText;
       const splitFile = record.splitText === null ? await this.directory.readSplit(name) : null;
@@ -137,6 +138,8 @@ export class ModelRepository extends EventEmitter {
       for (const [version, note] of notes) this.log.error({ model: name, version }, note);
       await this.retire(previous, next, 'replaced by a reload');
       if (loaded.reason !== '' || ![...loaded.versions.values()].some((v) => v.ready)) {
+        // An override that cannot load is not kept for later reloads (poll mode would retry it on every change).
+        if (overrides.versionPolicy !== undefined) record.versionPolicy = policyBefore;
         throw unavailable(`model '${name}' failed to load: ${this.describeFailure(loaded.reason, loaded.versions)}`);
       }
     });

@@ -96,7 +96,7 @@ test('SIGTERM under load: not ready at once, accepts during the grace, refuses a
   console.log(
     `SIGTERM under load (6 clients): sent ${counts.sent}, succeeded ${counts.succeeded}, failed ${counts.failed} ` +
       `(all refused after the grace); succeeded though sent after SIGTERM: ${accepted}; server counted ` +
-      `${stopped.inferSuccess} successes ${stopped.inferFail} failures; ${inFlightAtClose} were in flight when accepting stopped and completed; exit code ${code} after ${exitAt - signalAt} ms`,
+      `${stopped.inferSuccess} successes, ${stopped.inferFail} failures; ${inFlightAtClose} were in flight when accepting stopped and completed; exit code ${code} after ${exitAt - signalAt} ms`,
   );
   expect(code).toBe(0);
   expect(stopped.finished).toBe(true);
