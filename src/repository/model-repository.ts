@@ -148,7 +148,7 @@ export class ModelRepository extends EventEmitter {
   unload(name: string): Promise<void> {
     checkModelName(name);
     return this.exclusive(name, async (record) => {
-      if (record.versions.size === 0 && !(await this.directory.exists(name))) {
+      if (record.versions.size === 0 && !record.split && !(await this.directory.exists(name))) {
         throw notFound(`model '${name}' is not in the model repository`);
       }
       const previous = record.versions;

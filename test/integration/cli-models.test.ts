@@ -11,6 +11,9 @@ import type { ModelInferResponse } from '../../generated/inference/grpc_service'
 import { call, MODELS_DIR, REPO_ROOT, startServer, tempRepository, tsProtoClient } from '../support/server';
 import { simpleRequest } from '../support/simple-model';
 
+// Worker crashes, model loads and child processes take a while on a busy machine; this is slack, not a check.
+jest.setTimeout(300_000);
+
 const run = promisify(execFile);
 const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
 

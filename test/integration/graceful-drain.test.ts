@@ -14,6 +14,9 @@ import { LoadGenerator, until } from '../support/load';
 import { call, FIXTURES_DIR, MODELS_DIR, tempRepository, tsProtoClient } from '../support/server';
 import { checkSimple, simpleRequest } from '../support/simple-model';
 
+// Worker crashes, model loads and child processes take a while on a busy machine; this is slack, not a check.
+jest.setTimeout(300_000);
+
 const SLOW_BATCH = 128;
 
 function slowRequest(seq: number) {
@@ -80,7 +83,7 @@ test('SIGTERM under load: not ready at once, accepts during the grace, refuses a
 
   const signalAt = Date.now();
   proc.child.kill('SIGTERM');
-  await until(async () => !(await call<{ ready: boolean }>(probe, 'serverReady', {})).ready, 10_000, 'not ready');
+  await until(async () => !(await call<{ ready: boolean }>(probe, 'serverReady', {})).ready, 60_000, 'not ready');
   const status = await call<{ status: string }>(health, 'Check', { service: '' });
   expect(status.status).toBe('NOT_SERVING');
   const code = await exited(proc);
@@ -116,7 +119,7 @@ test('a second signal exits at once, without waiting for the drain', async () =>
   const logs = collectLogs(proc);
   const probe = tsProtoClient(proc.address);
   proc.child.kill('SIGTERM');
-  await until(async () => !(await call<{ ready: boolean }>(probe, 'serverReady', {})).ready, 10_000, 'not ready');
+  await until(async () => !(await call<{ ready: boolean }>(probe, 'serverReady', {})).ready, 60_000, 'not ready');
   probe.close();
   proc.child.kill('SIGTERM');
   expect(await exited(proc)).toBe(1);

@@ -12,6 +12,9 @@ import { LoadGenerator, until } from '../support/load';
 import { call, callError, FIXTURES_DIR, MODELS_DIR, protoLoaderClient, startServer, tempRepository, tsProtoClient } from '../support/server';
 import { checkSimple, simpleRequest, simpleRequestSnake } from '../support/simple-model';
 
+// Worker crashes, model loads and child processes take a while on a busy machine; this is slack, not a check.
+jest.setTimeout(300_000);
+
 let server: InferdServer;
 let repo: string;
 let clients: grpc.Client[];
@@ -53,8 +56,8 @@ test('poll mode under load: new version, corrupt version, rollback — zero fail
 
   // 1. A new version: loaded and ready before version 1 stops; traffic moves to it.
   await addVersion('simple', 2, path.join(MODELS_DIR, 'simple/1/model.onnx'));
-  await until(async () => (await index()).some((m) => m.name === 'simple' && m.version === '2' && m.state === 'READY'), 30_000, 'v2 ready');
-  await until(async () => !(await index()).some((m) => m.name === 'simple' && m.version === '1'), 30_000, 'v1 retired');
+  await until(async () => (await index()).some((m) => m.name === 'simple' && m.version === '2' && m.state === 'READY'), 120_000, 'v2 ready');
+  await until(async () => !(await index()).some((m) => m.name === 'simple' && m.version === '1'), 120_000, 'v1 retired');
   const movedAt = Date.now();
   await load.waitFor(40);
   const afterMove = load.counts(movedAt);
@@ -62,7 +65,7 @@ test('poll mode under load: new version, corrupt version, rollback — zero fail
 
   // 2. A corrupt newer version: fails to load, version 2 keeps serving, the reason is in the index.
   await addVersion('simple', 3, path.join(FIXTURES_DIR, 'corrupt/model.onnx'));
-  await until(async () => (await index()).some((m) => m.name === 'simple' && m.version === '3' && m.state === 'UNAVAILABLE'), 30_000, 'v3 failed');
+  await until(async () => (await index()).some((m) => m.name === 'simple' && m.version === '3' && m.state === 'UNAVAILABLE'), 120_000, 'v3 failed');
   const rows = (await index()).filter((m) => m.name === 'simple');
   expect(rows).toEqual([
     { name: 'simple', version: '2', state: 'READY', reason: '' },
@@ -103,23 +106,23 @@ test('an unchanged version is kept as the same object across reloads; a changed 
   const configPath = path.join(repo, 'mlp/config.pbtxt');
   const text = await fs.readFile(configPath, 'utf8');
   await fs.writeFile(configPath, text.replace('max_batch_size: 8', 'max_batch_size: 4'));
-  await until(() => server.repository.resolve('mlp', '1') !== before, 30_000, 'mlp reloaded');
+  await until(() => server.repository.resolve('mlp', '1') !== before, 120_000, 'mlp reloaded');
   const res = await call<ModelConfigResponse>(clients[0], 'modelConfig', { name: 'mlp', version: '' });
   expect(res.config?.maxBatchSize).toBe(4);
-  await until(() => before.state === 'UNAVAILABLE', 30_000, 'old mlp retired');
+  await until(() => before.state === 'UNAVAILABLE', 120_000, 'old mlp retired');
   expect(before.reason).toBe('replaced by a reload');
 });
 
 test('a broken config.pbtxt leaves the model serving with the reason; a removed folder unloads it', async () => {
   const serving = server.repository.resolve('mlp', '1');
   await fs.writeFile(path.join(repo, 'mlp/config.pbtxt'), 'max_batch_size: "four"\n');
-  await until(async () => (await index()).some((m) => m.name === 'mlp' && m.reason.includes('reload failed')), 30_000, 'reload failure reported');
+  await until(async () => (await index()).some((m) => m.name === 'mlp' && m.reason.includes('reload failed')), 120_000, 'reload failure reported');
   const row = (await index()).find((m) => m.name === 'mlp');
   expect(row).toEqual({ name: 'mlp', version: '1', state: 'READY', reason: expect.stringMatching(/reload failed, still serving the previous files: .*max_batch_size/) });
   expect(server.repository.resolve('mlp', '')).toBe(serving);
 
   await fs.rm(path.join(repo, 'mlp'), { recursive: true });
-  await until(async () => !(await index()).some((m) => m.name === 'mlp' && m.state === 'READY'), 30_000, 'mlp unloaded');
+  await until(async () => !(await index()).some((m) => m.name === 'mlp' && m.state === 'READY'), 120_000, 'mlp unloaded');
   expect(await call(clients[0], 'modelReady', { name: 'mlp', version: '' })).toEqual({ ready: false });
   const err = await callError(clients[0], 'modelInfer', { ...simpleRequest(0), modelName: 'mlp' });
   expect(err.details).toMatch(/model 'mlp' has no ready version: unloaded/);
