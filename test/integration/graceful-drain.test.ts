@@ -65,7 +65,7 @@ beforeAll(async () => {
 
 test('SIGTERM under load: not ready at once, accepts during the grace, refuses after, finishes all accepted, exits 0', async () => {
   const proc = await startServerProcess([
-    '--model-repository', repo, '--drain-grace-secs', '1', '--exit-timeout-secs', '30',
+    '--model-repository', repo, '--drain-grace-secs', '3', '--exit-timeout-secs', '30',
     '--default-max-batch-size', String(SLOW_BATCH), '--intra-op-threads', '1',
   ]);
   const logs = collectLogs(proc);
