@@ -1,14 +1,17 @@
 // Builds inferd's parts from the settings, starts them in order (models, then the gRPC port) and stops them in
-// reverse: readiness off, stop accepting calls, finish what was accepted, unload models.
+// reverse (graceful drain): readiness off at once, keep accepting for a grace period so load balancers notice,
+// stop accepting calls, finish every open call and queued request within the exit timeout, unload models.
 
 import type * as grpc from '@grpc/grpc-js';
 import * as path from 'node:path';
 import type { ServerSettings } from './config/server-settings';
 import { DataPlane } from './dataplane/dataplane';
+import { ResponseCache } from './dataplane/response-cache';
 import { bind, createGrpcServer } from './grpc/grpc-server';
 import { HealthStatus } from './grpc/health';
 import { ModelRepository } from './repository/model-repository';
 import { buildServerSecurity, type ServerSecurity } from './security/server-security';
+import { RepositoryPoller } from './repository/repository-poller';
 import { createLogger, type Logger } from './telemetry/logger';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -19,7 +22,10 @@ export class InferdServer {
   readonly dataplane: DataPlane;
   readonly health: HealthStatus;
   readonly security: ServerSecurity;
+  readonly poller: RepositoryPoller | null;
+  readonly responseCache: ResponseCache | null;
   private readonly grpcServer: grpc.Server;
+  private stopping: Promise<boolean> | null = null;
   /** The bound gRPC port (the real one when settings asked for port 0). */
   port = 0;
 
@@ -38,7 +44,12 @@ export class InferdServer {
       },
       log.child({ part: 'repository' }),
     );
-    this.dataplane = new DataPlane(this.repository, { name: 'inferd', version: pkg.version }, settings.inputLimits);
+    this.poller =
+      settings.modelControlMode === 'poll'
+        ? new RepositoryPoller(this.repository, settings.repositoryPollSecs * 1000, log.child({ part: 'poller' }))
+        : null;
+    this.responseCache = settings.responseCacheBytes > 0 ? new ResponseCache(settings.responseCacheBytes) : null;
+    this.dataplane = new DataPlane(this.repository, { name: 'inferd', version: pkg.version }, settings.inputLimits, this.responseCache);
     this.health = new HealthStatus(this.repository);
     this.grpcServer = createGrpcServer(
       this.dataplane,
@@ -54,7 +65,9 @@ export class InferdServer {
   }
 
   async start(): Promise<this> {
+    await this.poller?.prime();
     await this.repository.start();
+    this.poller?.start();
     const host = this.settings.grpcHost.includes(':') ? `[${this.settings.grpcHost}]` : this.settings.grpcHost;
     this.port = await bind(this.grpcServer, `${host}:${this.settings.grpcPort}`, this.security.credentials);
     this.health.setServing(true);
@@ -62,12 +75,49 @@ export class InferdServer {
     return this;
   }
 
-  /** Not ready at once; accepted calls finish; then models unload. */
+  /** Stops at once (tests): not ready, accepted calls finish, models unload. */
   async stop(): Promise<void> {
+    await this.drain(0, Infinity);
+  }
+
+  /**
+   * Graceful drain: not ready (ServerReady false, health NOT_SERVING) at once; keeps accepting calls for `graceMs`;
+   * then stops accepting, and waits up to `timeoutMs` for open calls (unary and streams) and queued requests.
+   * Resolves true when everything finished in time; false when it had to cut calls off.
+   */
+  drain(graceMs = this.settings.drainGraceSecs * 1000, timeoutMs = this.settings.exitTimeoutSecs * 1000): Promise<boolean> {
+    this.stopping ??= this.runDrain(graceMs, timeoutMs);
+    return this.stopping;
+  }
+
+  private async runDrain(graceMs: number, timeoutMs: number): Promise<boolean> {
     this.dataplane.startDraining();
     this.health.setServing(false);
-    await new Promise<void>((resolve) => this.grpcServer.tryShutdown(() => resolve()));
+    await this.poller?.stop();
+    this.log.info({ graceMs, timeoutMs }, 'draining: not ready; still accepting calls during the grace period');
+    if (graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs));
+    this.log.info('draining: no longer accepting calls; finishing open ones');
+    const served = (): { success: number; fail: number } =>
+      this.repository
+        .loadedVersions()
+        .reduce((t, v) => ({ success: t.success + v.stats.success.count, fail: t.fail + v.stats.fail.count }), { success: 0, fail: 0 });
+    let timer: NodeJS.Timeout | undefined;
+    const closed = new Promise<void>((resolve) => this.grpcServer.tryShutdown(() => resolve()));
+    const finished = await Promise.race([
+      closed.then(() => true),
+      new Promise<boolean>((resolve) => {
+        if (Number.isFinite(timeoutMs)) timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!finished) {
+      this.log.error({ timeoutMs }, 'exit timeout: cutting off the calls still open');
+      this.grpcServer.forceShutdown();
+    }
+    const totals = served();
     await this.repository.close();
     this.security.close();
+    this.log.info({ finished, inferSuccess: totals.success, inferFail: totals.fail }, 'inferd stopped');
+    return finished;
   }
 }

@@ -35,6 +35,14 @@ export interface ServerSettings {
   security: SecuritySettings;
   /** Size limits on inference inputs (src/dataplane/input-limits.ts). */
   inputLimits: InputLimits;
+  /** Poll mode: seconds between scans of the model repository (Triton's --repository-poll-secs). */
+  repositoryPollSecs: number;
+  /** Drain: seconds the server keeps accepting calls after it turned not-ready, so load balancers notice. */
+  drainGraceSecs: number;
+  /** Drain: seconds allowed for open calls and queued requests to finish once accepting stops (Triton: 30). */
+  exitTimeoutSecs: number;
+  /** Response cache capacity in bytes for models with `response_cache { enable: true }`; 0 turns it off. */
+  responseCacheBytes: number;
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
@@ -54,4 +62,8 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   maxConnectionIdleMs: 0,
   security: DEFAULT_SECURITY,
   inputLimits: DEFAULT_INPUT_LIMITS,
+  repositoryPollSecs: 15,
+  drainGraceSecs: 2,
+  exitTimeoutSecs: 30,
+  responseCacheBytes: 64 * 1024 * 1024,
 };

@@ -9,6 +9,9 @@ import type { ModelVersion } from '../repository/model-version';
 import type { ModelStats } from '../telemetry/model-stats';
 import { checkInputLimits, DEFAULT_INPUT_LIMITS, type InputLimits } from './input-limits';
 import { applyInputPolicy } from './input-values';
+import { parseLoadParameters } from './load-parameters';
+import { submitRetryingCrash } from './crash-retry';
+import { responseCacheKey, type ResponseCache } from './response-cache';
 import type { InferRequest, InferResponse, ModelMetadata, Params, ServerMetadata } from './types';
 import { validateRequest } from './validate-request';
 
@@ -24,6 +27,8 @@ export class DataPlane {
     private readonly repository: ModelRepository,
     private readonly server: { name: string; version: string },
     private readonly inputLimits: InputLimits = DEFAULT_INPUT_LIMITS,
+    /** Shared by the models whose config enables response_cache; null when the server runs without one. */
+    private readonly responseCache: ResponseCache | null = null,
   ) {}
 
   /** Called when shutdown starts: the server stays live but stops being ready. */
@@ -74,7 +79,9 @@ export class DataPlane {
 
   async infer(req: InferRequest): Promise<InferResponse> {
     checkInputLimits(this.inputLimits, req);
-    const mv = this.repository.resolve(req.modelName, req.modelVersion);
+    const stickyKey = this.repository.stickyKey(req.modelName);
+    const sticky = stickyKey === '' ? undefined : stickyValue(req, stickyKey);
+    const { version: mv, alias } = this.repository.route(req.modelName, req.modelVersion, sticky);
     const started = nowNs();
     try {
       const serving = mv.serving;
@@ -82,9 +89,33 @@ export class DataPlane {
       const { outputs, rows } = validateRequest(mv.label, serving.config, req);
       const policy = inputPolicyOf(serving.config);
       if (policy) applyInputPolicy(mv.label, policy, req.inputs);
-      const tensors = await serving.scheduler.submit({ inputs: req.inputs, outputs, rows, signal: req.signal });
+      const response = (tensors: InferResponse['outputs']): InferResponse => ({
+        modelName: mv.name,
+        modelVersion: String(mv.version),
+        id: req.id,
+        parameters: alias === '' ? {} : { alias },
+        outputs: tensors,
+      });
+      const cache = serving.config.responseCache ? this.responseCache : null;
+      const key = cache ? responseCacheKey(mv.loadId, req, outputs, stickyKey) : '';
+      const hit = cache?.lookup(key);
+      if (hit) {
+        mv.stats.recordCacheHit(nowNs() - started);
+        mv.stats.recordSuccess(nowNs() - started);
+        return response(hit);
+      }
+      const lookedUp = nowNs();
+      const signal = req.signal ? AbortSignal.any([req.signal, mv.failed]) : mv.failed;
+      const tensors = await submitRetryingCrash(mv, { inputs: req.inputs, outputs, rows, signal }, () => {
+        mv.crashRetries++;
+      });
+      if (cache) {
+        const inserting = nowNs();
+        cache.insert(key, tensors);
+        mv.stats.recordCacheMiss(lookedUp - started + (nowNs() - inserting));
+      }
       mv.stats.recordSuccess(nowNs() - started);
-      return { modelName: mv.name, modelVersion: String(mv.version), id: req.id, parameters: {}, outputs: tensors };
+      return response(tensors);
     } catch (err) {
       mv.stats.recordFailure(nowNs() - started);
       throw err;
@@ -108,13 +139,10 @@ export class DataPlane {
     return this.repository.index(readyOnly);
   }
 
+  /** RepositoryModelLoad; `parameters` may hold `config` (version policy override) or `split` (see load-parameters.ts). */
   async loadModel(name: string, parameters: Params): Promise<void> {
     this.requireExplicitControl('load');
-    const unknown = Object.keys(parameters);
-    if (unknown.length > 0) {
-      throw invalidArgument(`model '${name}': load parameter '${unknown[0]}' is not supported`);
-    }
-    await this.repository.load(name);
+    await this.repository.load(name, parseLoadParameters(name, parameters));
   }
 
   async unloadModel(name: string): Promise<void> {
@@ -123,12 +151,19 @@ export class DataPlane {
   }
 
   private requireExplicitControl(op: string): void {
-    if (this.repository.controlMode !== 'explicit') {
+    if (this.repository.controlMode === 'none') {
       throw new InferError(
         'FAILED_PRECONDITION',
-        `explicit model ${op} is not allowed in model control mode '${this.repository.controlMode}'; ` +
-          'start the server with --model-control-mode explicit',
+        `explicit model ${op} is not allowed in model control mode 'none'; ` +
+          'start the server with --model-control-mode explicit (or poll)',
       );
     }
   }
+}
+
+/** The value that pins a request to one arm of a sticky alias: the request parameter, else the call metadata. */
+function stickyValue(req: InferRequest, key: string): string | undefined {
+  const param = req.parameters[key];
+  if (param !== undefined) return String(param);
+  return req.metadata?.[key.toLowerCase()];
 }

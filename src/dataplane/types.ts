@@ -22,6 +22,8 @@ export interface InferRequest {
   outputs: RequestedOutput[];
   /** Aborted when the caller cancels or its deadline passes. */
   signal?: AbortSignal;
+  /** Call metadata (gRPC) or headers, keys lower-case; read for a traffic split's sticky key. */
+  metadata?: Record<string, string>;
 }
 
 export interface InferResponse {

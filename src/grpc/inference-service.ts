@@ -1,7 +1,7 @@
 // The GRPCInferenceService handlers: each RPC decodes its message (convert.ts), calls the data plane, and
 // answers with a status from status.ts. Client cancellation and deadlines abort the request's AbortSignal.
 
-import { status, type ServerUnaryCall, type ServerDuplexStream, type sendUnaryData } from '@grpc/grpc-js';
+import { status, type Metadata, type ServerUnaryCall, type ServerDuplexStream, type sendUnaryData } from '@grpc/grpc-js';
 import type { DataPlane } from '../dataplane/dataplane';
 import { InferError } from '../errors';
 import type { Logger } from '../telemetry/logger';
@@ -30,6 +30,13 @@ export function callSignal(call: { on(event: 'cancelled', listener: () => void):
   return controller.signal;
 }
 
+/** Call metadata as lower-case key → first string value (binary `-bin` entries are left out). */
+export function metadataMap(metadata: Metadata): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata.getMap())) if (typeof v === 'string') out[k.toLowerCase()] = v;
+  return out;
+}
+
 export function createInferenceService(dataplane: DataPlane, log: Logger): GRPCInferenceServiceServer {
   const unary =
     <Req, Res>(method: string, fn: Handler<Req, Res>) =>
@@ -54,6 +61,7 @@ export function createInferenceService(dataplane: DataPlane, log: Logger): GRPCI
     modelMetadata: unary('ModelMetadata', (r) => toModelMetadataResponse(dataplane.modelMetadata(r.name, r.version))),
     modelInfer: unary('ModelInfer', async (r: ModelInferRequest, call) => {
       const request = toInferRequest(r, callSignal(call));
+      request.metadata = metadataMap(call.metadata);
       const response = await dataplane.infer(request);
       return toModelInferResponse(response, wantsTypedOutput(request));
     }),

@@ -1,7 +1,9 @@
 // Reads a Triton-layout model repository on disk: `<repo>/<model>/config.pbtxt` (optional) and
 // `<repo>/<model>/<version>/<model file>`, numeric version folders only. Nothing here loads a model; names that
 // could leave the repository (separators, `..`, absolute paths) are refused before any path is built.
+// `stamp` fingerprints a folder (paths, sizes, mtimes and the text of its .pbtxt files) so changes can be seen.
 
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { invalidArgument } from '../errors';
@@ -69,5 +71,49 @@ export class ModelDirectory {
       throw invalidArgument(`model '${model}': default_model_filename '${filename}' must be a plain file name`);
     }
     return path.join(this.root, model, String(version), filename);
+  }
+
+  /**
+   * A hash of everything under `<model>[/<sub>]`: each file's relative path, size and mtime, and the full text of
+   * .pbtxt files (small, and edited in place often enough that a same-size same-mtime rewrite must still count).
+   * A missing folder stamps as ''.
+   */
+  async stamp(model: string, sub = ''): Promise<string> {
+    checkModelName(model);
+    const top = path.join(this.root, model, sub);
+    const hash = createHash('sha256');
+    const walk = async (dir: string, rel: string): Promise<void> => {
+      const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+      for (const e of entries) {
+        const full = path.join(dir, e.name);
+        const relPath = path.join(rel, e.name);
+        const st = await fs.stat(full).catch(() => null);
+        if (!st) continue;
+        if (st.isDirectory()) {
+          await walk(full, relPath);
+          continue;
+        }
+        hash.update(`${relPath}\0${st.size}\0${st.mtimeMs}\0`);
+        if (e.name.endsWith('.pbtxt')) hash.update(await fs.readFile(full).catch(() => Buffer.alloc(0)));
+      }
+    };
+    try {
+      await walk(top, '');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+      throw err;
+    }
+    return hash.digest('hex');
+  }
+
+  /** Text of `<model>/split.pbtxt` (a traffic-split alias), or null when there is none. */
+  async readSplit(model: string): Promise<string | null> {
+    checkModelName(model);
+    try {
+      return await fs.readFile(path.join(this.root, model, 'split.pbtxt'), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
   }
 }

@@ -1,14 +1,16 @@
 // Loads the served versions of one model: reads config.pbtxt, picks versions by version_policy, starts each
 // version's instances on their devices, completes the config from the ONNX signature, and builds its scheduler.
-// A version that fails is UNAVAILABLE with the reason; the others still load.
+// A version that fails is UNAVAILABLE with the reason; the others still load. A previous version whose
+// fingerprint (config text, version policy override, files) is unchanged is kept as the same object.
 
+import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import { completeModelConfig, instanceGroups } from '../config/autocomplete';
 import { inputPolicyOf } from '../config/input-policy';
-import type { InstanceGroup } from '../config/model-config';
+import type { InstanceGroup, VersionPolicy } from '../config/model-config';
 import { parsePartialModelConfig, type PartialModelConfig } from '../config/model-config-parse';
 import type { SessionSpec } from '../runtime/messages';
-import { InstancePool } from '../runtime/instance-pool';
+import { DEFAULT_CRASH_LOOP_POLICY, InstancePool, type CrashLoopPolicy } from '../runtime/instance-pool';
 import { ModelScheduler } from '../scheduler/model-scheduler';
 import type { Logger } from '../telemetry/logger';
 import type { ModelDirectory } from './model-directory';
@@ -26,6 +28,16 @@ export interface LoadedModel {
   versions: Map<number, ModelVersion>;
   /** Model-wide failure (bad config.pbtxt, no version folder); '' when the versions tell the story. */
   reason: string;
+  /** The versions loaded by this call (the others in `versions` are kept previous objects). */
+  fresh: ModelVersion[];
+}
+
+/** What a load may reuse and override. */
+export interface ReloadContext {
+  /** The versions served now, kept when their fingerprint is unchanged. */
+  previous: ReadonlyMap<number, ModelVersion>;
+  /** Replaces config.pbtxt's version_policy (a RepositoryModelLoad `config` parameter: rollback). */
+  policyOverride: VersionPolicy | null;
 }
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -36,25 +48,42 @@ export async function loadModelVersions(
   options: LoaderOptions,
   log: Logger,
   onState: (v: ModelVersion) => void,
+  reload: ReloadContext = { previous: new Map(), policyOverride: null },
 ): Promise<LoadedModel> {
   let partial: PartialModelConfig | null;
   let available: number[];
+  let configText: string | null;
   try {
-    const text = await dir.readConfig(name);
-    partial = text === null ? null : parsePartialModelConfig(text, `${name}/config.pbtxt`, (w) => log.warn({ model: name }, w));
+    configText = await dir.readConfig(name);
+    partial =
+      configText === null ? null : parsePartialModelConfig(configText, `${name}/config.pbtxt`, (w) => log.warn({ model: name }, w));
     available = await dir.listVersions(name);
   } catch (err) {
-    return { versions: new Map(), reason: message(err) };
+    return { versions: new Map(), reason: message(err), fresh: [] };
   }
-  const policy = partial?.versionPolicy ?? { kind: 'latest', numVersions: 1 };
+  const policy = reload.policyOverride ?? partial?.versionPolicy ?? { kind: 'latest', numVersions: 1 };
   const chosen = selectVersions(policy, available);
   if (chosen.length === 0) {
     const found = available.length > 0 ? `version folders ${available.join(', ')}` : 'no numeric version folder';
-    return { versions: new Map(), reason: `version_policy selects no version (${found})` };
+    return { versions: new Map(), reason: `version_policy selects no version (${found})`, fresh: [] };
   }
-  const versions = new Map(chosen.map((v) => [v, new ModelVersion(name, v)]));
-  await Promise.all([...versions.values()].map((mv) => loadVersion(dir, mv, partial, options, onState)));
-  return { versions, reason: '' };
+  const versions = new Map<number, ModelVersion>();
+  const fresh: ModelVersion[] = [];
+  for (const v of chosen) {
+    const fingerprint = createHash('sha256')
+      .update(`${configText ?? ''}\0${JSON.stringify(reload.policyOverride)}\0${await dir.stamp(name, String(v))}`)
+      .digest('hex');
+    const old = reload.previous.get(v);
+    if (old && old.ready && old.fingerprint === fingerprint) {
+      versions.set(v, old);
+    } else {
+      const mv = new ModelVersion(name, v, fingerprint);
+      versions.set(v, mv);
+      fresh.push(mv);
+    }
+  }
+  await Promise.all(fresh.map((mv) => loadVersion(dir, mv, partial, options, onState)));
+  return { versions, reason: '', fresh };
 }
 
 async function loadVersion(
@@ -68,15 +97,18 @@ async function loadVersion(
   let pool: InstancePool | null = null;
   try {
     const modelPath = dir.modelFile(mv.name, mv.version, partial?.defaultModelFilename ?? 'model.onnx');
-    pool = new InstancePool(sessionSpecs(mv, modelPath, instanceGroups(mv.name, partial), partial?.parameters ?? {}, options));
+    const parameters = partial?.parameters ?? {};
+    pool = new InstancePool(
+      sessionSpecs(mv, modelPath, instanceGroups(mv.name, partial), parameters, options),
+      crashLoopPolicy(parameters),
+    );
     const signature = await pool.start();
     const config = completeModelConfig(mv.name, partial, signature, { defaultMaxBatchSize: options.defaultMaxBatchSize });
     inputPolicyOf(config); // a malformed input value policy fails the load here, not the first request
     const scheduler = new ModelScheduler(pool, mv.stats, mv.label);
     const live = pool;
     live.on('failed', (reason: string) => {
-      mv.state = 'UNAVAILABLE';
-      mv.reason = reason;
+      mv.fail(reason);
       onState(mv);
     });
     mv.serving = { config, pool: live, scheduler };
@@ -88,6 +120,20 @@ async function loadVersion(
     mv.reason = message(err);
   }
   onState(mv);
+}
+
+const paramInt = (parameters: Record<string, string>, key: string): number | undefined => {
+  const v = parameters[key];
+  return v !== undefined && /^[0-9]+$/.test(v) ? Number(v) : undefined;
+};
+
+/** Model parameters `max_worker_restarts` and `worker_restart_window_secs` bound respawning (crash loop). */
+function crashLoopPolicy(parameters: Record<string, string>): CrashLoopPolicy {
+  const secs = paramInt(parameters, 'worker_restart_window_secs');
+  return {
+    maxRestarts: paramInt(parameters, 'max_worker_restarts') ?? DEFAULT_CRASH_LOOP_POLICY.maxRestarts,
+    restartWindowMs: secs !== undefined ? secs * 1000 : DEFAULT_CRASH_LOOP_POLICY.restartWindowMs,
+  };
 }
 
 function sessionSpecs(
@@ -103,10 +149,7 @@ function sessionSpecs(
       g.kind === 'KIND_GPU' ? (g.gpus.length > 0 ? g.gpus : [0]).map((id) => ({ kind: 'cuda', deviceId: id })) : [{ kind: 'cpu' }];
     for (const device of placements) for (let i = 0; i < g.count; i++) devices.push(device);
   }
-  const param = (key: string): number | undefined => {
-    const v = parameters[key];
-    return v !== undefined && /^[0-9]+$/.test(v) ? Number(v) : undefined;
-  };
+  const param = (key: string): number | undefined => paramInt(parameters, key);
   const shared = Math.max(1, Math.floor(os.availableParallelism() / devices.length));
   const intra = param('intra_op_thread_count') ?? (options.intraOpThreads > 0 ? options.intraOpThreads : shared);
   return devices.map((device, i) => ({

@@ -1,7 +1,9 @@
 // One version of one model as the server holds it: its completed config, its instance pool and scheduler, its
-// statistics, and its state in Triton's terms (LOADING, READY, UNLOADING, UNAVAILABLE) with a reason.
+// statistics, and its state in Triton's terms (LOADING, READY, UNLOADING, UNAVAILABLE) with a reason. A version
+// whose instances give up (crash loop) fails: it turns UNAVAILABLE and its `failed` signal aborts what it queued.
 
 import type { ModelConfig } from '../config/model-config';
+import { unavailable } from '../errors';
 import type { InstancePool } from '../runtime/instance-pool';
 import type { ModelScheduler } from '../scheduler/model-scheduler';
 import { ModelStats } from '../telemetry/model-stats';
@@ -14,17 +16,41 @@ export interface Serving {
   scheduler: ModelScheduler;
 }
 
+let loads = 0;
+
 export class ModelVersion {
   state: ModelState = 'LOADING';
   reason = '';
   serving: Serving | null = null;
   readonly stats: ModelStats;
+  /** Unique per load of a version: a reload of the same version number gets a new one (response cache keys). */
+  readonly loadId = ++loads;
+  /** Requests run a second time after their worker thread died under them. */
+  crashRetries = 0;
+  private readonly failure = new AbortController();
 
+  /**
+   * `fingerprint` identifies what this version was loaded from (config, policy override and its files); a
+   * reload whose fingerprint is the same keeps this object serving.
+   */
   constructor(
     readonly name: string,
     readonly version: number,
+    readonly fingerprint = '',
   ) {
     this.stats = new ModelStats(name, version);
+  }
+
+  /** Aborted (with an UNAVAILABLE InferError as reason) when the version fails while serving. */
+  get failed(): AbortSignal {
+    return this.failure.signal;
+  }
+
+  /** The instances gave up (crash loop): no new requests; queued ones are failed with the reason. */
+  fail(reason: string): void {
+    this.state = 'UNAVAILABLE';
+    this.reason = reason;
+    this.failure.abort(unavailable(`${this.label} is unavailable: ${reason}`));
   }
 
   get label(): string {

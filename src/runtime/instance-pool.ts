@@ -1,18 +1,35 @@
 // The instances of one model version (instance_group count × devices): starts them, hands idle ones to the
-// scheduler, and replaces an instance whose worker thread died. Emits 'available' when an instance becomes idle.
+// scheduler, and replaces an instance whose worker thread died. Emits 'available' when an instance becomes idle,
+// and 'failed' (with the reason) when it gives up: every instance gone, or a crash loop (more than
+// `maxRestarts` worker deaths within `restartWindowMs`), after which it stops respawning.
 
 import { EventEmitter } from 'node:events';
 import type { SessionSpec } from './messages';
 import { ModelInstance, type Signature } from './model-instance';
 
+export interface CrashLoopPolicy {
+  /** Worker deaths tolerated within the window; one more marks the pool failed. */
+  maxRestarts: number;
+  restartWindowMs: number;
+}
+
+export const DEFAULT_CRASH_LOOP_POLICY: CrashLoopPolicy = { maxRestarts: 5, restartWindowMs: 60_000 };
+
 export class InstancePool extends EventEmitter {
   private readonly instances = new Set<ModelInstance>();
   private readonly idle: ModelInstance[] = [];
   private closed = false;
+  /** Times (ms) of recent worker deaths, oldest first, within the crash-loop window. */
+  private readonly crashTimes: number[] = [];
   /** Replacements started after crashes (for statistics and tests). */
   respawns = 0;
+  /** Why the pool gave up; '' while it is healthy. */
+  failure = '';
 
-  constructor(private readonly specs: readonly SessionSpec[]) {
+  constructor(
+    private readonly specs: readonly SessionSpec[],
+    private readonly crashLoop: CrashLoopPolicy = DEFAULT_CRASH_LOOP_POLICY,
+  ) {
     super();
   }
 
@@ -76,14 +93,34 @@ export class InstancePool extends EventEmitter {
     const at = this.idle.indexOf(inst);
     if (at >= 0) this.idle.splice(at, 1);
     this.emit('instance-exit', inst.label, reason);
+    if (this.isCrashLooping(reason)) return;
     this.respawns++;
     const replacement = new ModelInstance(inst.spec);
     replacement.load().then(
       () => (this.closed ? void replacement.close() : this.adopt(replacement)),
       (err: Error) => {
         this.emit('respawn-failed', inst.label, err.message);
-        if (this.instances.size === 0) this.emit('failed', `every instance is gone; last failure: ${err.message}`);
+        if (this.instances.size === 0) this.fail(`every instance is gone; last failure: ${err.message}`);
       },
     );
+  }
+
+  private isCrashLooping(reason: string): boolean {
+    const now = Date.now();
+    this.crashTimes.push(now);
+    while (this.crashTimes.length > 0 && this.crashTimes[0] < now - this.crashLoop.restartWindowMs) this.crashTimes.shift();
+    if (this.crashTimes.length <= this.crashLoop.maxRestarts) return false;
+    const secs = this.crashLoop.restartWindowMs / 1000;
+    this.fail(
+      `crash loop: worker threads died ${this.crashTimes.length} times within ${secs} s ` +
+        `(max_worker_restarts ${this.crashLoop.maxRestarts}); not restarting them; last: ${reason}`,
+    );
+    return true;
+  }
+
+  private fail(reason: string): void {
+    if (this.failure !== '') return;
+    this.failure = reason;
+    this.emit('failed', reason);
   }
 }

@@ -1,14 +1,15 @@
 // One model instance: a worker thread that owns one onnxruntime session. Runs one execution at a time; if the
-// thread dies, every run in flight on it fails with UNAVAILABLE at once (never hangs) and 'exit' is emitted so the
+// thread dies, every run in flight on it fails at once with a WorkerCrashError (UNAVAILABLE) (never hangs) and 'exit' is emitted so the
 // owner can replace it.
 
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { InferError, unavailable } from '../errors';
+import { InferError } from '../errors';
 import type { Tensor } from '../tensor/tensor';
 import type { FromWorker, RunTimings, SessionSpec, SignatureEntry, ToWorker } from './messages';
 import { packInputs, unpackOutputs } from './transfer';
+import { WorkerCrashError } from './worker-crash-error';
 
 const WORKER_ENTRY = path.join(__dirname, 'worker-entry.js');
 const CLOSE_GRACE_MS = 2000;
@@ -90,7 +91,7 @@ export class ModelInstance extends EventEmitter {
   }
 
   run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunResult> {
-    if (this.exited) return Promise.reject(unavailable(`${this.label}: worker thread is gone`));
+    if (this.exited) return Promise.reject(new WorkerCrashError(`${this.label}: worker thread is gone`));
     let packed;
     try {
       packed = packInputs(inputs);
@@ -168,7 +169,7 @@ export class ModelInstance extends EventEmitter {
     this.exited = true;
     const failed = [...this.pending.values()];
     this.pending.clear();
-    for (const p of failed) p.reject(unavailable(`${this.label}: ${reason} while running the request`));
+    for (const p of failed) p.reject(new WorkerCrashError(`${this.label}: ${reason} while running the request`));
     this.emit('exit', this.closing ? 'closed' : reason);
   }
 }

@@ -70,6 +70,16 @@ export class ModelStats {
     add(b.computeOutput, t.computeOutputNs);
   }
 
+  /** A response served from the response cache: `ns` is the lookup time (Triton's cache_hit). */
+  recordCacheHit(ns: number): void {
+    add(this.cacheHit, ns);
+  }
+
+  /** A response cache lookup that missed: `ns` is lookup plus insertion time (Triton's cache_miss). */
+  recordCacheMiss(ns: number): void {
+    add(this.cacheMiss, ns);
+  }
+
   recordSuccess(ns: number): void {
     add(this.success, ns);
     this.lastInferenceMs = Date.now();
