@@ -49,8 +49,11 @@ test.each([
 test('load parameters that would name files (Triton "file:" overrides, "config") are refused', async () => {
   const err = await load('simple', { 'file:1/model.onnx': { bytesParam: Buffer.from('onnx') } });
   expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
-  expect(err.details).toBe("model 'simple': load parameter 'file:1/model.onnx' is not supported");
-  expect((await load('simple', { config: { stringParam: '{}' } })).details).toBe("model 'simple': load parameter 'config' is not supported");
+  expect(err.details).toBe("model 'simple': load parameter 'file:1/model.onnx' is not supported (supported: config, split)");
+  // A config override may only carry a version policy: nothing in it can name a file.
+  const override = await load('simple', { config: { stringParam: '{"default_model_filename": "../../../etc/passwd"}' } });
+  expect(override.code).toBe(grpc.status.INVALID_ARGUMENT);
+  expect(override.details).toMatch(/default_model_filename/);
 });
 
 test.each(['../1', '1/../1', '/1', '-1', '1.0', ' 1'])('ModelInfer refuses version %j', async (version) => {
