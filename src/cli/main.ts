@@ -5,6 +5,8 @@ import { Command, Option } from 'commander';
 import { DEFAULT_SETTINGS, type ServerSettings } from '../config/server-settings';
 import { InferdServer } from '../server';
 import { createLogger } from '../telemetry/logger';
+import { baselineCommand } from './models-baseline';
+import { addTelemetryOptions, telemetrySettings } from './telemetry-options';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -14,7 +16,7 @@ const int = (name: string) => (v: string): number => {
 
 const program = new Command('inferd').description('Open Inference Protocol (KServe v2 / Triton) gRPC server for ONNX models');
 
-program
+addTelemetryOptions(program
   .command('serve')
   .description('serve the models of a Triton-layout model repository over gRPC')
   .addOption(new Option('--model-repository <dir>', 'model repository folder').env('INFERD_MODEL_REPOSITORY').default(DEFAULT_SETTINGS.modelRepository))
@@ -25,7 +27,7 @@ program
   .addOption(new Option('--max-message-bytes <n>', 'largest gRPC message received or sent').argParser(int('--max-message-bytes')).default(DEFAULT_SETTINGS.maxMessageBytes))
   .addOption(new Option('--default-max-batch-size <n>', 'max_batch_size given to auto-completed models that can batch').argParser(int('--default-max-batch-size')).default(DEFAULT_SETTINGS.defaultMaxBatchSize))
   .addOption(new Option('--intra-op-threads <n>', 'onnxruntime intra-op threads per instance (0: share the cores)').argParser(int('--intra-op-threads')).default(DEFAULT_SETTINGS.intraOpThreads))
-  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).env('INFERD_LOG_LEVEL').default(DEFAULT_SETTINGS.logLevel))
+  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).env('INFERD_LOG_LEVEL').default(DEFAULT_SETTINGS.logLevel)))
   .action(async (opts: Record<string, unknown>) => {
     const settings: ServerSettings = {
       modelRepository: opts.modelRepository as string,
@@ -37,8 +39,9 @@ program
       defaultMaxBatchSize: opts.defaultMaxBatchSize as number,
       intraOpThreads: opts.intraOpThreads as number,
       logLevel: opts.logLevel as string,
+      telemetry: telemetrySettings(opts),
     };
-    const log = createLogger({ level: settings.logLevel });
+    const log = createLogger({ level: settings.logLevel, format: settings.telemetry.logFormat });
     const server = new InferdServer(settings, log);
     let stopping = false;
     const shutdown = (signal: string): void => {
@@ -57,6 +60,8 @@ program
     process.on('SIGINT', () => shutdown('SIGINT'));
     await server.start();
   });
+
+program.command('models').description('model repository tools').addCommand(baselineCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`inferd: ${err instanceof Error ? err.message : String(err)}`);

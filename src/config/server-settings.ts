@@ -2,6 +2,7 @@
 // tests build them directly.
 
 import type { ControlMode } from '../repository/model-repository';
+import { DEFAULT_TELEMETRY_SETTINGS, type TelemetrySettings } from './telemetry-settings';
 
 export interface ServerSettings {
   modelRepository: string;
@@ -19,6 +20,8 @@ export interface ServerSettings {
   /** onnxruntime intra-op threads per instance; 0 shares the cores among a model's instances. */
   intraOpThreads: number;
   logLevel: string;
+  /** Logs format, metrics endpoint, tracing, drift monitoring. */
+  telemetry: TelemetrySettings;
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
@@ -31,4 +34,5 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   defaultMaxBatchSize: 4,
   intraOpThreads: 0,
   logLevel: 'info',
+  telemetry: DEFAULT_TELEMETRY_SETTINGS,
 };

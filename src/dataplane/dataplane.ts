@@ -5,7 +5,8 @@ import type { ModelConfig } from '../config/model-config';
 import { InferError, invalidArgument, notFound } from '../errors';
 import type { IndexEntry, ModelRepository } from '../repository/model-repository';
 import type { ModelVersion } from '../repository/model-version';
-import type { ModelStats } from '../telemetry/model-stats';
+import type { InferenceObservation, InferenceTelemetry } from '../telemetry/inference-telemetry';
+import { failureReason, type ModelStats } from '../telemetry/model-stats';
 import type { InferRequest, InferResponse, ModelMetadata, Params, ServerMetadata } from './types';
 import { validateRequest } from './validate-request';
 
@@ -20,6 +21,7 @@ export class DataPlane {
   constructor(
     private readonly repository: ModelRepository,
     private readonly server: { name: string; version: string },
+    private readonly telemetry?: InferenceTelemetry,
   ) {}
 
   /** Called when shutdown starts: the server stays live but stops being ready. */
@@ -71,15 +73,21 @@ export class DataPlane {
   async infer(req: InferRequest): Promise<InferResponse> {
     const mv = this.repository.resolve(req.modelName, req.modelVersion);
     const started = nowNs();
+    let observer: InferenceObservation | undefined;
     try {
       const serving = mv.serving;
       if (!serving) throw new InferError('UNAVAILABLE', `${mv.label} is ${mv.state}`);
       const { outputs, rows } = validateRequest(mv.label, serving.config, req);
-      const tensors = await serving.scheduler.submit({ inputs: req.inputs, outputs, rows, signal: req.signal });
-      mv.stats.recordSuccess(nowNs() - started);
+      observer = this.telemetry?.begin({ model: mv.name, version: mv.version, id: req.id, trace: req.trace, inputs: req.inputs, rows, startedNs: started });
+      const tensors = await serving.scheduler.submit({ inputs: req.inputs, outputs, rows, signal: req.signal, observer });
+      const ns = nowNs() - started;
+      mv.stats.recordSuccess(ns);
+      observer?.succeeded(ns);
       return { modelName: mv.name, modelVersion: String(mv.version), id: req.id, parameters: {}, outputs: tensors };
     } catch (err) {
-      mv.stats.recordFailure(nowNs() - started);
+      const ns = nowNs() - started;
+      mv.stats.recordFailure(ns, failureReason(err));
+      observer?.failed(err, ns);
       throw err;
     }
   }

@@ -1,6 +1,7 @@
 // The data plane's own request and response types, shared by every transport. No generated protobuf type
 // reaches past the transport; each transport converts in one file (grpc/convert.ts for gRPC).
 
+import type { TraceContext } from '../telemetry/tracing';
 import type { Tensor } from '../tensor/tensor';
 
 export type ParamValue = boolean | number | bigint | string;
@@ -22,6 +23,8 @@ export interface InferRequest {
   outputs: RequestedOutput[];
   /** Aborted when the caller cancels or its deadline passes. */
   signal?: AbortSignal;
+  /** Trace context of the transport's span for this request (absent when not traced). */
+  trace?: TraceContext;
 }
 
 export interface InferResponse {

@@ -8,6 +8,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import type { DataPlane } from '../dataplane/dataplane';
 import type { Logger } from '../telemetry/logger';
+import type { RpcTelemetry } from '../telemetry/rpc-telemetry';
 import { GRPCInferenceServiceService } from '../../generated/inference/grpc_service';
 import type { HealthStatus } from './health';
 import { createInferenceService } from './inference-service';
@@ -24,12 +25,13 @@ export function createGrpcServer(
   health: HealthStatus,
   options: GrpcServerOptions,
   log: Logger,
+  telemetry?: RpcTelemetry,
 ): grpc.Server {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
   });
-  server.addService(GRPCInferenceServiceService, createInferenceService(dataplane, log));
+  server.addService(GRPCInferenceServiceService, createInferenceService(dataplane, log, telemetry));
   health.implementation.addToServer(server);
   const definitions = protoLoader.loadSync(
     [path.join(PROTO_DIR, 'inference/grpc_service.proto'), healthProtoPath],
