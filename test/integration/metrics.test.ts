@@ -2,11 +2,13 @@
 // histograms count them, gRPC server metrics by method and code, process and host gauges, the exposition format,
 // configurable buckets, and one registry per server in the same process.
 
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { ModelStatisticsResponse } from '../../generated/inference/grpc_service';
 import type { InferdServer } from '../../src/server';
 import { scrape, type Scrape } from '../support/scrape';
-import { call, callError, int32Bytes, startServer, tsProtoClient } from '../support/server';
+import { call, callError, int32Bytes, REPO_ROOT, startServer, tsProtoClient } from '../support/server';
 
 let server: InferdServer;
 let client: grpc.Client;
@@ -121,4 +123,17 @@ test('configured buckets, one registry per server, and metrics off', async () =>
     await other.stop();
     await off.stop();
   }
+});
+
+test('every metric the Grafana dashboard queries is exported', async () => {
+  const dashboard = JSON.parse(await fs.readFile(path.join(REPO_ROOT, 'helm/inferd/dashboards/inferd.json'), 'utf8')) as {
+    panels: Array<{ targets: Array<{ expr: string }> }>;
+  };
+  const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+  const names = new Set(exprs.flatMap((e) => e.match(/\b(?:nv|inferd|grpc_server|process|nodejs)_[a-z0-9_]+/g) ?? []));
+  expect(names.size).toBeGreaterThan(10);
+  const m = await scrape(server.metricsPort);
+  const types = new Set([...m.text.matchAll(/^# TYPE (\S+) /gm)].map((x) => x[1]));
+  const missing = [...names].filter((name) => ![name, name.replace(/_(bucket|sum|count)$/, '')].some((n) => types.has(n)));
+  expect(missing).toEqual([]);
 });
