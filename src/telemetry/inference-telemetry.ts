@@ -56,7 +56,8 @@ export class InferenceObservation {
   /** The request's span (RPC or stream request) when it is recording. */
   private readonly parentSpan: Span | undefined;
   private queueSpan: Span | undefined;
-  private readonly submittedNs = nowNs();
+  /** When the request is handed to the scheduler (queue time starts). */
+  private readonly submittedNs: number;
   private dequeuedNs = 0;
   private queueNs = 0;
   private computeNs = 0;
@@ -72,11 +73,13 @@ export class InferenceObservation {
     this.histograms = owner.metrics?.model(start.model, start.version);
     const tracer = owner.tracing?.tracer;
     const parent = start.trace ? trace.getSpan(start.trace) : undefined;
-    if (tracer && start.trace && parent?.isRecording()) {
+    const traced = tracer !== undefined && start.trace !== undefined && parent?.isRecording() === true;
+    if (traced) {
       this.parentSpan = parent;
       parent.setAttributes(this.attributes());
-      this.queueSpan = tracer.startSpan('queue', { startTime: spanTime(this.submittedNs), attributes: this.attributes() }, start.trace);
     }
+    this.submittedNs = nowNs();
+    if (traced) this.queueSpan = tracer.startSpan('queue', { startTime: spanTime(this.submittedNs), attributes: this.attributes() }, start.trace);
   }
 
   /** Span context of the request's span (what an execution span links to). */
