@@ -66,8 +66,13 @@ type UnaryWithMetadata = {
   modelInfer: (r: unknown, m: grpc.Metadata, cb: (e: grpc.ServiceError) => void) => grpc.ClientUnaryCall;
 };
 
+/** Polls `condition`; fails (instead of hanging) if it does not hold within 25 s. */
 async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 5));
+  const giveUp = Date.now() + 25_000;
+  while (!condition()) {
+    if (Date.now() > giveUp) throw new Error('condition never held');
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 const byName = (spans: ReceivedSpan[], name: string): ReceivedSpan[] => spans.filter((s) => s.name === name);

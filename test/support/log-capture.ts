@@ -22,7 +22,3 @@ export function captureLogs(level = 'debug'): CapturedLogs {
   return { log: pino({ name: 'inferd', level }, sink), lines, find: (msg) => lines.filter((l) => l.msg === msg) };
 }
 
-/** Polls until `condition` holds (the test's timeout bounds it). */
-export async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 10));
-}

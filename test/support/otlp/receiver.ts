@@ -6,6 +6,9 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
+/** How long a wait for spans may last before the test fails instead of hanging. */
+const GIVE_UP_MS = 25_000;
+
 export type AttributeValue = string | number | boolean | null;
 
 export interface ReceivedSpan {
@@ -104,18 +107,19 @@ export class OtlpReceiver {
     return new Promise((resolve) => this.server.tryShutdown(() => resolve()));
   }
 
-  /** Resolves with the spans of `traceId` once `count` of them arrived (polls; the test's timeout bounds it). */
+  /** Resolves with the spans of `traceId` once `count` of them arrived. */
   async waitForTrace(traceId: string, count: number): Promise<ReceivedSpan[]> {
-    for (;;) {
-      const got = this.spans.filter((s) => s.traceId === traceId);
-      if (got.length >= count) return got;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await this.waitFor((spans) => spans.filter((s) => s.traceId === traceId).length >= count, `${count} spans of trace ${traceId}`);
+    return this.spans.filter((s) => s.traceId === traceId);
   }
 
-  /** Resolves once `predicate` holds for the spans received so far. */
-  async waitFor(predicate: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
-    while (!predicate(this.spans)) await new Promise((r) => setTimeout(r, 20));
+  /** Resolves once `predicate` holds for the spans received so far; gives up after GIVE_UP_MS (a hung test). */
+  async waitFor(predicate: (spans: ReceivedSpan[]) => boolean, what = 'the expected spans'): Promise<ReceivedSpan[]> {
+    const giveUp = Date.now() + GIVE_UP_MS;
+    while (!predicate(this.spans)) {
+      if (Date.now() > giveUp) throw new Error(`OTLP receiver: ${what} did not arrive (${this.spans.length} spans received)`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
     return this.spans;
   }
 
