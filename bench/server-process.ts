@@ -16,9 +16,11 @@ export interface ServerProcess {
 }
 
 /** `args` must not set --log-level: the port is read from the server's info-level "inferd serving" line. */
-export async function startServerProcess(args: string[], timeoutMs = 60_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--grpc-port', '0', '--grpc-host', '127.0.0.1', '--log-level', 'info', ...args], {
+/** `env` adds variables to the child's environment (e.g. OTEL_*). */
+export async function startServerProcess(args: string[], timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--grpc-port', '0', '--grpc-host', '127.0.0.1', '--log-level', 'info', '--metrics-port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   const port = await new Promise<number>((resolve, reject) => {
     let buffered = '';

@@ -3,16 +3,20 @@
 // stop accepting calls, finish every open call and queued request within the exit timeout, unload models.
 
 import type * as grpc from '@grpc/grpc-js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import * as path from 'node:path';
 import type { ServerSettings } from './config/server-settings';
 import { DataPlane } from './dataplane/dataplane';
 import { ResponseCache } from './dataplane/response-cache';
 import { bind, createGrpcServer } from './grpc/grpc-server';
 import { HealthStatus } from './grpc/health';
+import { MetricsServer } from './http/metrics-server';
 import { ModelRepository } from './repository/model-repository';
 import { buildServerSecurity, type ServerSecurity } from './security/server-security';
 import { RepositoryPoller } from './repository/repository-poller';
+import type { ModelVersion } from './repository/model-version';
 import { createLogger, type Logger } from './telemetry/logger';
+import { ServerTelemetry } from './telemetry/server-telemetry';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const pkg = require('../../package.json') as { version: string };
@@ -26,12 +30,18 @@ export class InferdServer {
   readonly responseCache: ResponseCache | null;
   private readonly grpcServer: grpc.Server;
   private stopping: Promise<boolean> | null = null;
+  readonly telemetry: ServerTelemetry;
+  private readonly metricsServer: MetricsServer | null;
   /** The bound gRPC port (the real one when settings asked for port 0). */
   port = 0;
+  /** The bound /metrics port (0 when metrics are off). */
+  metricsPort = 0;
 
   constructor(
     readonly settings: ServerSettings,
-    private readonly log: Logger = createLogger({ level: settings.logLevel }),
+    private readonly log: Logger = createLogger({ level: settings.logLevel, format: settings.telemetry.logFormat }),
+    /** Replaces the OTLP span exporter and turns tracing on (tests). */
+    spanExporter?: SpanExporter,
   ) {
     this.security = buildServerSecurity(settings.security, settings.grpcHost, log);
     this.repository = new ModelRepository(
@@ -49,14 +59,27 @@ export class InferdServer {
         ? new RepositoryPoller(this.repository, settings.repositoryPollSecs * 1000, log.child({ part: 'poller' }))
         : null;
     this.responseCache = settings.responseCacheBytes > 0 ? new ResponseCache(settings.responseCacheBytes) : null;
-    this.dataplane = new DataPlane(this.repository, { name: 'inferd', version: pkg.version }, settings.inputLimits, this.responseCache);
+    this.telemetry = new ServerTelemetry(settings.telemetry, pkg.version, log, () =>
+      this.repository.loadedVersions().map((v) => ({ name: v.name, version: v.version, stats: v.stats, pending: v.serving?.scheduler.pending ?? 0 })),
+    spanExporter);
+    const modelsRoot = path.resolve(settings.modelRepository);
+    this.repository.on('state', (v: ModelVersion) => this.telemetry.modelState(v, path.join(modelsRoot, v.name)));
+    this.dataplane = new DataPlane(
+      this.repository,
+      { name: 'inferd', version: pkg.version },
+      settings.inputLimits,
+      this.responseCache,
+      this.telemetry.inference,
+    );
     this.health = new HealthStatus(this.repository);
     this.grpcServer = createGrpcServer(
       this.dataplane,
       this.health,
       { ...settings, interceptors: [this.security.interceptor] },
       log,
+      this.telemetry.rpc,
     );
+    this.metricsServer = this.telemetry.metrics ? new MetricsServer(this.telemetry.metrics.registry) : null;
   }
 
   get address(): string {
@@ -69,9 +92,10 @@ export class InferdServer {
     await this.repository.start();
     this.poller?.start();
     const host = this.settings.grpcHost.includes(':') ? `[${this.settings.grpcHost}]` : this.settings.grpcHost;
+    this.metricsPort = (await this.metricsServer?.listen(this.settings.grpcHost, this.settings.telemetry.metricsPort)) ?? 0;
     this.port = await bind(this.grpcServer, `${host}:${this.settings.grpcPort}`, this.security.credentials);
     this.health.setServing(true);
-    this.log.info({ port: this.port, repository: this.settings.modelRepository }, 'inferd serving');
+    this.log.info({ port: this.port, metrics_port: this.metricsPort || undefined, repository: this.settings.modelRepository }, 'inferd serving');
     return this;
   }
 
@@ -119,5 +143,7 @@ export class InferdServer {
     this.security.close();
     this.log.info({ finished, inferSuccess: totals.success, inferFail: totals.fail }, 'inferd stopped');
     return finished;
+    await this.metricsServer?.close();
+    await this.telemetry.shutdown();
   }
 }

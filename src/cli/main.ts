@@ -7,6 +7,8 @@ import { InferdServer } from '../server';
 import { createLogger } from '../telemetry/logger';
 import { addSecurityOptions, inputLimitsFrom, securitySettingsFrom } from './security-options';
 import { registerModelsCommand } from './models-command';
+import { baselineCommand } from './models-baseline';
+import { addTelemetryOptions, telemetrySettings } from './telemetry-options';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -16,7 +18,7 @@ const int = (name: string) => (v: string): number => {
 
 const program = new Command('inferd').description('Open Inference Protocol (KServe v2 / Triton) gRPC server for ONNX models');
 
-const serve = program
+const serve = addTelemetryOptions(program
   .command('serve')
   .description('serve the models of a Triton-layout model repository over gRPC')
   .addOption(new Option('--model-repository <dir>', 'model repository folder').env('INFERD_MODEL_REPOSITORY').default(DEFAULT_SETTINGS.modelRepository))
@@ -36,7 +38,7 @@ const serve = program
   .addOption(new Option('--grpc-keepalive-timeout-ms <ms>', 'close a connection whose keepalive ping is unanswered this long (0: grpc-js default)').env('INFERD_GRPC_KEEPALIVE_TIMEOUT_MS').argParser(int('--grpc-keepalive-timeout-ms')).default(DEFAULT_SETTINGS.keepaliveTimeoutMs))
   .addOption(new Option('--grpc-max-connection-age-ms <ms>', 'send GOAWAY to connections older than this so clients rebalance (0: unlimited)').env('INFERD_GRPC_MAX_CONNECTION_AGE_MS').argParser(int('--grpc-max-connection-age-ms')).default(DEFAULT_SETTINGS.maxConnectionAgeMs))
   .addOption(new Option('--grpc-max-connection-age-grace-ms <ms>', 'time calls on an aged-out connection get to finish (0: unlimited)').env('INFERD_GRPC_MAX_CONNECTION_AGE_GRACE_MS').argParser(int('--grpc-max-connection-age-grace-ms')).default(DEFAULT_SETTINGS.maxConnectionAgeGraceMs))
-  .addOption(new Option('--grpc-max-connection-idle-ms <ms>', 'close connections without calls for this long (0: unlimited)').env('INFERD_GRPC_MAX_CONNECTION_IDLE_MS').argParser(int('--grpc-max-connection-idle-ms')).default(DEFAULT_SETTINGS.maxConnectionIdleMs));
+  .addOption(new Option('--grpc-max-connection-idle-ms <ms>', 'close connections without calls for this long (0: unlimited)').env('INFERD_GRPC_MAX_CONNECTION_IDLE_MS').argParser(int('--grpc-max-connection-idle-ms')).default(DEFAULT_SETTINGS.maxConnectionIdleMs)));
 addSecurityOptions(serve)
   .action(async (opts: Record<string, unknown>) => {
     const settings: ServerSettings = {
@@ -60,8 +62,9 @@ addSecurityOptions(serve)
       drainGraceSecs: opts.drainGraceSecs as number,
       exitTimeoutSecs: opts.exitTimeoutSecs as number,
       responseCacheBytes: opts.responseCacheBytes as number,
+      telemetry: telemetrySettings(opts),
     };
-    const log = createLogger({ level: settings.logLevel });
+    const log = createLogger({ level: settings.logLevel, format: settings.telemetry.logFormat });
     const server = new InferdServer(settings, log);
     let stopping = false;
     const shutdown = (signal: string): void => {

@@ -4,6 +4,7 @@
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../dataplane/input-limits';
 import type { ControlMode } from '../repository/model-repository';
 import { DEFAULT_SECURITY, type SecuritySettings } from '../security/security-settings';
+import { DEFAULT_TELEMETRY_SETTINGS, type TelemetrySettings } from './telemetry-settings';
 
 export interface ServerSettings {
   modelRepository: string;
@@ -43,6 +44,8 @@ export interface ServerSettings {
   exitTimeoutSecs: number;
   /** Response cache capacity in bytes for models with `response_cache { enable: true }`; 0 turns it off. */
   responseCacheBytes: number;
+  /** Logs format, metrics endpoint, tracing, drift monitoring. */
+  telemetry: TelemetrySettings;
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
@@ -66,4 +69,5 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   drainGraceSecs: 2,
   exitTimeoutSecs: 30,
   responseCacheBytes: 64 * 1024 * 1024,
+  telemetry: DEFAULT_TELEMETRY_SETTINGS,
 };

@@ -6,12 +6,13 @@ import type { ModelConfig } from '../config/model-config';
 import { InferError, invalidArgument, notFound } from '../errors';
 import type { IndexEntry, ModelRepository } from '../repository/model-repository';
 import type { ModelVersion } from '../repository/model-version';
-import type { ModelStats } from '../telemetry/model-stats';
 import { checkInputLimits, DEFAULT_INPUT_LIMITS, type InputLimits } from './input-limits';
 import { applyInputPolicy } from './input-values';
 import { parseLoadParameters } from './load-parameters';
 import { submitRetryingCrash } from './crash-retry';
 import { responseCacheKey, type ResponseCache } from './response-cache';
+import type { InferenceObservation, InferenceTelemetry } from '../telemetry/inference-telemetry';
+import { failureReason, type ModelStats } from '../telemetry/model-stats';
 import type { InferRequest, InferResponse, ModelMetadata, Params, ServerMetadata } from './types';
 import { validateRequest } from './validate-request';
 
@@ -29,6 +30,7 @@ export class DataPlane {
     private readonly inputLimits: InputLimits = DEFAULT_INPUT_LIMITS,
     /** Shared by the models whose config enables response_cache; null when the server runs without one. */
     private readonly responseCache: ResponseCache | null = null,
+    private readonly telemetry?: InferenceTelemetry,
   ) {}
 
   /** Called when shutdown starts: the server stays live but stops being ready. */
@@ -83,12 +85,14 @@ export class DataPlane {
     const sticky = stickyKey === '' ? undefined : stickyValue(req, stickyKey);
     const { version: mv, alias } = this.repository.route(req.modelName, req.modelVersion, sticky);
     const started = nowNs();
+    let observer: InferenceObservation | undefined;
     try {
       const serving = mv.serving;
       if (!serving) throw new InferError('UNAVAILABLE', `${mv.label} is ${mv.state}`);
       const { outputs, rows } = validateRequest(mv.label, serving.config, req);
       const policy = inputPolicyOf(serving.config);
       if (policy) applyInputPolicy(mv.label, policy, req.inputs);
+      observer = this.telemetry?.begin({ model: mv.name, version: mv.version, id: req.id, trace: req.trace, inputs: req.inputs, rows, startedNs: started });
       const response = (tensors: InferResponse['outputs']): InferResponse => ({
         modelName: mv.name,
         modelVersion: String(mv.version),
@@ -100,13 +104,15 @@ export class DataPlane {
       const key = cache ? responseCacheKey(mv.loadId, req, outputs, stickyKey) : '';
       const hit = cache?.lookup(key);
       if (hit) {
-        mv.stats.recordCacheHit(nowNs() - started);
-        mv.stats.recordSuccess(nowNs() - started);
+        const ns = nowNs() - started;
+        mv.stats.recordCacheHit(ns);
+        mv.stats.recordSuccess(ns);
+        observer?.succeeded(ns);
         return response(hit);
       }
       const lookedUp = nowNs();
       const signal = req.signal ? AbortSignal.any([req.signal, mv.failed]) : mv.failed;
-      const tensors = await submitRetryingCrash(mv, { inputs: req.inputs, outputs, rows, signal }, () => {
+      const tensors = await submitRetryingCrash(mv, { inputs: req.inputs, outputs, rows, signal, observer }, () => {
         mv.crashRetries++;
       });
       if (cache) {
@@ -114,10 +120,14 @@ export class DataPlane {
         cache.insert(key, tensors);
         mv.stats.recordCacheMiss(lookedUp - started + (nowNs() - inserting));
       }
-      mv.stats.recordSuccess(nowNs() - started);
+      const ns = nowNs() - started;
+      mv.stats.recordSuccess(ns);
+      observer?.succeeded(ns);
       return response(tensors);
     } catch (err) {
-      mv.stats.recordFailure(nowNs() - started);
+      const ns = nowNs() - started;
+      mv.stats.recordFailure(ns, failureReason(err));
+      observer?.failed(err, ns);
       throw err;
     }
   }

@@ -1,6 +1,7 @@
 // The data plane's own request and response types, shared by every transport. No generated protobuf type
 // reaches past the transport; each transport converts in one file (grpc/convert.ts for gRPC).
 
+import type { TraceContext } from '../telemetry/tracing';
 import type { Tensor } from '../tensor/tensor';
 
 export type ParamValue = boolean | number | bigint | string;
@@ -24,6 +25,8 @@ export interface InferRequest {
   signal?: AbortSignal;
   /** Call metadata (gRPC) or headers, keys lower-case; read for a traffic split's sticky key. */
   metadata?: Record<string, string>;
+  /** Trace context of the transport's span for this request (absent when not traced). */
+  trace?: TraceContext;
 }
 
 export interface InferResponse {

@@ -8,6 +8,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import type { DataPlane } from '../dataplane/dataplane';
 import type { Logger } from '../telemetry/logger';
+import type { RpcTelemetry } from '../telemetry/rpc-telemetry';
 import { GRPCInferenceServiceService } from '../../generated/inference/grpc_service';
 import { connectionServerOptions, type ConnectionSettings } from './connection-options';
 import type { HealthStatus } from './health';
@@ -28,6 +29,7 @@ export function createGrpcServer(
   health: HealthStatus,
   options: GrpcServerOptions,
   log: Logger,
+  telemetry?: RpcTelemetry,
 ): grpc.Server {
   const server = new grpc.Server({
     ...connectionServerOptions(options),
@@ -35,7 +37,7 @@ export function createGrpcServer(
     'grpc.max_send_message_length': options.maxMessageBytes,
     interceptors: [malformedMessageInterceptor, ...(options.interceptors ?? [])],
   });
-  server.addService(withTolerantDeserializers(GRPCInferenceServiceService), createInferenceService(dataplane, log));
+  server.addService(withTolerantDeserializers(GRPCInferenceServiceService), createInferenceService(dataplane, log, telemetry));
   health.implementation.addToServer(server);
   const definitions = protoLoader.loadSync(
     [path.join(PROTO_DIR, 'inference/grpc_service.proto'), healthProtoPath],

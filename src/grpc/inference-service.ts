@@ -1,10 +1,12 @@
 // The GRPCInferenceService handlers: each RPC decodes its message (convert.ts), calls the data plane, and
 // answers with a status from status.ts. Client cancellation and deadlines abort the request's AbortSignal.
+// Every call is observed (span continuing the caller's trace, gRPC metrics) through telemetry's RpcTelemetry.
 
-import { status, type Metadata, type ServerUnaryCall, type ServerDuplexStream, type sendUnaryData } from '@grpc/grpc-js';
+import { Metadata, status, type ServerUnaryCall, type ServerDuplexStream, type sendUnaryData } from '@grpc/grpc-js';
 import type { DataPlane } from '../dataplane/dataplane';
 import { InferError } from '../errors';
 import type { Logger } from '../telemetry/logger';
+import { RpcTelemetry, type RpcObservation } from '../telemetry/rpc-telemetry';
 import type {
   GRPCInferenceServiceServer,
   ModelInferRequest,
@@ -21,7 +23,17 @@ import {
 } from './convert';
 import { isInternal, toServiceError } from './status';
 
-type Handler<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>;
+type Handler<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>, rpc: RpcObservation) => Res | Promise<Res>;
+
+export const SERVICE_NAME = 'inference.GRPCInferenceService';
+
+/** Reads one header of the call's metadata (string values only). */
+export function metadataReader(metadata: Metadata): (key: string) => string | undefined {
+  return (key) => {
+    const v = metadata.get(key)[0];
+    return typeof v === 'string' ? v : undefined;
+  };
+}
 
 /** AbortSignal that fires when the client cancels the call or its deadline passes. */
 export function callSignal(call: { on(event: 'cancelled', listener: () => void): unknown }): AbortSignal {
@@ -37,18 +49,28 @@ export function metadataMap(metadata: Metadata): Record<string, string> {
   return out;
 }
 
-export function createInferenceService(dataplane: DataPlane, log: Logger): GRPCInferenceServiceServer {
+export function createInferenceService(
+  dataplane: DataPlane,
+  log: Logger,
+  telemetry = new RpcTelemetry(null, null),
+): GRPCInferenceServiceServer {
   const unary =
     <Req, Res>(method: string, fn: Handler<Req, Res>) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      const rpc = telemetry.begin(SERVICE_NAME, method, 'unary', metadataReader(call.metadata));
       Promise.resolve()
-        .then(() => fn(call.request, call))
+        .then(() => fn(call.request, call, rpc))
         .then(
-          (res) => callback(null, res),
+          (res) => {
+            rpc.end(status.OK, 'OK');
+            callback(null, res);
+          },
           (err: unknown) => {
-            if (isInternal(err)) log.error({ method, err }, 'internal error');
-            else log.debug({ method, err: (err as Error).message }, 'request rejected');
-            callback(toServiceError(err));
+            const serviceError = toServiceError(err);
+            if (isInternal(err)) log.error({ method, err, ...rpc.logFields() }, 'internal error');
+            else log.debug({ method, err: (err as Error).message, ...rpc.logFields() }, 'request rejected');
+            rpc.end(serviceError.code, status[serviceError.code], err);
+            callback(serviceError);
           },
         );
     };
@@ -59,9 +81,10 @@ export function createInferenceService(dataplane: DataPlane, log: Logger): GRPCI
     modelReady: unary('ModelReady', (r) => ({ ready: dataplane.modelReady(r.name, r.version) })),
     serverMetadata: unary('ServerMetadata', () => dataplane.serverMetadata()),
     modelMetadata: unary('ModelMetadata', (r) => toModelMetadataResponse(dataplane.modelMetadata(r.name, r.version))),
-    modelInfer: unary('ModelInfer', async (r: ModelInferRequest, call) => {
+    modelInfer: unary('ModelInfer', async (r: ModelInferRequest, call, rpc) => {
       const request = toInferRequest(r, callSignal(call));
       request.metadata = metadataMap(call.metadata);
+      request.trace = rpc.context;
       const response = await dataplane.infer(request);
       return toModelInferResponse(response, wantsTypedOutput(request));
     }),

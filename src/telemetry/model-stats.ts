@@ -1,5 +1,5 @@
 // Per model-version counters in Triton's ModelStatistics layout (durations as count + cumulative ns). The
-// ModelStatistics RPC reads them; the metrics endpoint reads the same ones.
+// ModelStatistics RPC reads them; the metrics endpoint reads the same ones at scrape time.
 
 export interface Duration {
   count: number;
@@ -29,6 +29,28 @@ export interface ExecutionTimes {
   computeOutputNs: number;
 }
 
+/** Triton's `reason` label of nv_inference_request_failure. */
+export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
+
+/** Reason of a failed request from its error code (InferError codes, read without importing them). */
+export function failureReason(err: unknown): FailureReason {
+  const code = (err as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'CANCELLED':
+    case 'DEADLINE_EXCEEDED':
+      return 'CANCELED';
+    case 'INVALID_ARGUMENT':
+    case 'RESOURCE_EXHAUSTED':
+    case 'UNAVAILABLE':
+    case 'FAILED_PRECONDITION':
+      return 'REJECTED';
+    case 'INTERNAL':
+      return 'BACKEND';
+    default:
+      return 'OTHER';
+  }
+}
+
 export class ModelStats {
   readonly success = zero();
   readonly fail = zero();
@@ -39,6 +61,8 @@ export class ModelStats {
   readonly cacheHit = zero();
   readonly cacheMiss = zero();
   readonly batches = new Map<number, BatchStats>();
+  /** Failed requests by Triton's failure reason (their sum is `fail.count`). */
+  readonly failuresByReason = new Map<FailureReason, number>();
   inferenceCount = 0;
   executionCount = 0;
   /** Milliseconds since the epoch of the last completed inference; 0 if none. */
@@ -85,8 +109,9 @@ export class ModelStats {
     this.lastInferenceMs = Date.now();
   }
 
-  recordFailure(ns: number): void {
+  recordFailure(ns: number, reason: FailureReason = 'OTHER'): void {
     add(this.fail, ns);
+    this.failuresByReason.set(reason, (this.failuresByReason.get(reason) ?? 0) + 1);
     this.lastInferenceMs = Date.now();
   }
 }

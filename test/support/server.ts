@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { DEFAULT_SETTINGS, type ServerSettings } from '../../src/config/server-settings';
+import { DEFAULT_TELEMETRY_SETTINGS, type TelemetrySettings } from '../../src/config/telemetry-settings';
+import type { Logger } from '../../src/telemetry/logger';
 import { InferdServer } from '../../src/server';
 import { GRPCInferenceServiceClient } from '../../generated/inference/grpc_service';
 
@@ -16,17 +18,25 @@ export const MODELS_DIR = path.join(REPO_ROOT, 'models');
 export const FIXTURES_DIR = path.join(REPO_ROOT, 'test/fixtures');
 export const PROTO_DIR = path.join(REPO_ROOT, 'proto');
 
-export async function startServer(overrides: Partial<ServerSettings> = {}): Promise<InferdServer> {
-  const server = new InferdServer({
+export type ServerOverrides = Omit<Partial<ServerSettings>, 'telemetry'> & { telemetry?: Partial<TelemetrySettings> };
+
+/** Settings of a test server: loopback, free ports (gRPC and /metrics), silent logs, then `overrides`. */
+export function testSettings(overrides: ServerOverrides = {}): ServerSettings {
+  const { telemetry, ...rest } = overrides;
+  return {
     ...DEFAULT_SETTINGS,
     grpcHost: '127.0.0.1',
     grpcPort: 0,
     modelRepository: MODELS_DIR,
     intraOpThreads: 1,
     logLevel: 'silent',
-    ...overrides,
-  });
-  return server.start();
+    ...rest,
+    telemetry: { ...DEFAULT_TELEMETRY_SETTINGS, metricsPort: 0, ...telemetry },
+  };
+}
+
+export async function startServer(overrides: ServerOverrides = {}, log?: Logger): Promise<InferdServer> {
+  return new InferdServer(testSettings(overrides), log).start();
 }
 
 /** ts-proto client whose unary methods are awaited with `call(client, 'modelInfer', req)`. */
