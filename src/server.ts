@@ -141,9 +141,9 @@ export class InferdServer {
     const totals = served();
     await this.repository.close();
     this.security.close();
-    this.log.info({ finished, inferSuccess: totals.success, inferFail: totals.fail }, 'inferd stopped');
-    return finished;
     await this.metricsServer?.close();
     await this.telemetry.shutdown();
+    this.log.info({ finished, inferSuccess: totals.success, inferFail: totals.fail }, 'inferd stopped');
+    return finished;
   }
 }

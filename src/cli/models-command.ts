@@ -4,6 +4,7 @@
 
 import { promises as fs } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import { baselineCommand } from './models-baseline';
 import { Command, Option } from 'commander';
 import { GRPCInferenceServiceClient } from '../../generated/inference/grpc_service';
 
@@ -38,7 +39,10 @@ async function load(address: string, name: string, params: Record<string, string
 }
 
 export function registerModelsCommand(program: Command): void {
-  const models = program.command('models').description('load, unload and roll back models on a running inferd');
+  const models = program
+    .command('models')
+    .description('load, unload and roll back models on a running inferd; write drift baselines')
+    .addCommand(baselineCommand());
   const timeout = () => new Option('--timeout-secs <n>', 'how long to wait for the server').default('600');
 
   models
