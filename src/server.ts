@@ -8,6 +8,7 @@ import { DataPlane } from './dataplane/dataplane';
 import { bind, createGrpcServer } from './grpc/grpc-server';
 import { HealthStatus } from './grpc/health';
 import { ModelRepository } from './repository/model-repository';
+import { InflightBytes } from './scheduler/inflight-bytes';
 import { createLogger, type Logger } from './telemetry/logger';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -32,6 +33,7 @@ export class InferdServer {
         startupModels: settings.loadModels,
         defaultMaxBatchSize: settings.defaultMaxBatchSize,
         intraOpThreads: settings.intraOpThreads,
+        inflight: new InflightBytes(settings.maxInflightBytes),
       },
       log.child({ part: 'repository' }),
     );

@@ -25,6 +25,7 @@ program
   .addOption(new Option('--max-message-bytes <n>', 'largest gRPC message received or sent').argParser(int('--max-message-bytes')).default(DEFAULT_SETTINGS.maxMessageBytes))
   .addOption(new Option('--default-max-batch-size <n>', 'max_batch_size given to auto-completed models that can batch').argParser(int('--default-max-batch-size')).default(DEFAULT_SETTINGS.defaultMaxBatchSize))
   .addOption(new Option('--intra-op-threads <n>', 'onnxruntime intra-op threads per instance (0: share the cores)').argParser(int('--intra-op-threads')).default(DEFAULT_SETTINGS.intraOpThreads))
+  .addOption(new Option('--max-inflight-bytes <n>', 'limit on input bytes of accepted, unfinished requests, server-wide (0: none)').env('INFERD_MAX_INFLIGHT_BYTES').argParser(int('--max-inflight-bytes')).default(DEFAULT_SETTINGS.maxInflightBytes))
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).env('INFERD_LOG_LEVEL').default(DEFAULT_SETTINGS.logLevel))
   .action(async (opts: Record<string, unknown>) => {
     const settings: ServerSettings = {
@@ -36,6 +37,7 @@ program
       maxMessageBytes: opts.maxMessageBytes as number,
       defaultMaxBatchSize: opts.defaultMaxBatchSize as number,
       intraOpThreads: opts.intraOpThreads as number,
+      maxInflightBytes: opts.maxInflightBytes as number,
       logLevel: opts.logLevel as string,
     };
     const log = createLogger({ level: settings.logLevel });

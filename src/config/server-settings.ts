@@ -18,6 +18,8 @@ export interface ServerSettings {
   defaultMaxBatchSize: number;
   /** onnxruntime intra-op threads per instance; 0 shares the cores among a model's instances. */
   intraOpThreads: number;
+  /** Server-wide limit on the input bytes of accepted, unfinished requests (RESOURCE_EXHAUSTED past it); 0: none. */
+  maxInflightBytes: number;
   logLevel: string;
 }
 
@@ -30,5 +32,6 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   maxMessageBytes: 256 * 1024 * 1024,
   defaultMaxBatchSize: 4,
   intraOpThreads: 0,
+  maxInflightBytes: 1024 * 1024 * 1024,
   logLevel: 'info',
 };

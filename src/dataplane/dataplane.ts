@@ -7,6 +7,7 @@ import type { IndexEntry, ModelRepository } from '../repository/model-repository
 import type { ModelVersion } from '../repository/model-version';
 import type { ModelStats } from '../telemetry/model-stats';
 import type { InferRequest, InferResponse, ModelMetadata, Params, ServerMetadata } from './types';
+import { schedulingParams } from '../scheduler/request-params';
 import { validateRequest } from './validate-request';
 
 /** The OIP / Triton extensions this server implements. */
@@ -75,7 +76,8 @@ export class DataPlane {
       const serving = mv.serving;
       if (!serving) throw new InferError('UNAVAILABLE', `${mv.label} is ${mv.state}`);
       const { outputs, rows } = validateRequest(mv.label, serving.config, req);
-      const tensors = await serving.scheduler.submit({ inputs: req.inputs, outputs, rows, signal: req.signal });
+      const { priority, timeoutUs } = schedulingParams(mv.label, req.parameters);
+      const tensors = await serving.scheduler.submit({ inputs: req.inputs, outputs, rows, priority, timeoutUs, signal: req.signal });
       mv.stats.recordSuccess(nowNs() - started);
       return { modelName: mv.name, modelVersion: String(mv.version), id: req.id, parameters: {}, outputs: tensors };
     } catch (err) {

@@ -23,10 +23,21 @@ import { isInternal, toServiceError } from './status';
 
 type Handler<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>;
 
-/** AbortSignal that fires when the client cancels the call or its deadline passes. */
-export function callSignal(call: { on(event: 'cancelled', listener: () => void): unknown }): AbortSignal {
+type CancellableCall = { on(event: 'cancelled', listener: () => void): unknown; getDeadline?(): Date | number };
+
+/** AbortSignal that fires with DEADLINE_EXCEEDED when the call's deadline passes, CANCELLED when the client cancels. */
+export function callSignal(call: CancellableCall): AbortSignal {
   const controller = new AbortController();
-  call.on('cancelled', () => controller.abort(new InferError('CANCELLED', 'the client cancelled the request')));
+  call.on('cancelled', () => {
+    const deadline = call.getDeadline?.() ?? Infinity;
+    const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+    const expired = Number.isFinite(deadlineMs) && Date.now() >= deadlineMs;
+    controller.abort(
+      expired
+        ? new InferError('DEADLINE_EXCEEDED', 'the call deadline passed before the request finished')
+        : new InferError('CANCELLED', 'the client cancelled the request'),
+    );
+  });
   return controller.signal;
 }
 

@@ -8,6 +8,7 @@ import type { InstanceGroup } from '../config/model-config';
 import { parsePartialModelConfig, type PartialModelConfig } from '../config/model-config-parse';
 import type { SessionSpec } from '../runtime/messages';
 import { InstancePool } from '../runtime/instance-pool';
+import type { InflightBytes } from '../scheduler/inflight-bytes';
 import { ModelScheduler } from '../scheduler/model-scheduler';
 import type { Logger } from '../telemetry/logger';
 import type { ModelDirectory } from './model-directory';
@@ -19,6 +20,8 @@ export interface LoaderOptions {
   defaultMaxBatchSize: number;
   /** onnxruntime intra-op threads per instance; 0 = share the cores among the model's instances. */
   intraOpThreads: number;
+  /** Server-wide in-flight request bytes budget shared by every scheduler (none: unlimited). */
+  inflight?: InflightBytes;
 }
 
 export interface LoadedModel {
@@ -70,7 +73,11 @@ async function loadVersion(
     pool = new InstancePool(sessionSpecs(mv, modelPath, instanceGroups(mv.name, partial), partial?.parameters ?? {}, options));
     const signature = await pool.start();
     const config = completeModelConfig(mv.name, partial, signature, { defaultMaxBatchSize: options.defaultMaxBatchSize });
-    const scheduler = new ModelScheduler(pool, mv.stats, mv.label);
+    const scheduler = new ModelScheduler(pool, mv.stats, mv.label, {
+      maxBatchSize: config.maxBatchSize,
+      dynamicBatching: config.dynamicBatching,
+      inflight: options.inflight,
+    });
     const live = pool;
     live.on('failed', (reason: string) => {
       mv.state = 'UNAVAILABLE';
