@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_SETTINGS, type ServerSettings } from '../config/server-settings';
 import { InferdServer } from '../server';
 import { createLogger } from '../telemetry/logger';
+import { registerBench } from './bench';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -59,6 +60,8 @@ program
     process.on('SIGINT', () => shutdown('SIGINT'));
     await server.start();
   });
+
+registerBench(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`inferd: ${err instanceof Error ? err.message : String(err)}`);
