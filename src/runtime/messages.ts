@@ -34,7 +34,8 @@ export interface SignatureEntry {
 }
 
 export type ToWorker =
-  | { kind: 'load'; spec: SessionSpec }
+  /** `channel`: the instance's SharedArrayBuffer slot (shared-channel.ts). */
+  | { kind: 'load'; spec: SessionSpec; channel: SharedArrayBuffer }
   | { kind: 'run'; id: number; inputs: WireTensor[]; outputs: string[] }
   | { kind: 'close' };
 
