@@ -25,10 +25,15 @@ type Handler<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Res 
 
 type CancellableCall = { on(event: 'cancelled', listener: () => void): unknown; getDeadline?(): Date | number };
 
-/** AbortSignal that fires with DEADLINE_EXCEEDED when the call's deadline passes, CANCELLED when the client cancels. */
-export function callSignal(call: CancellableCall): AbortSignal {
+/**
+ * AbortSignal that fires with DEADLINE_EXCEEDED when the call's deadline passes, CANCELLED when the client cancels.
+ * grpc-js also reports every call that ended normally as 'cancelled'; `answered()` says the handler is done, so no
+ * error is built for those.
+ */
+export function callSignal(call: CancellableCall, answered: () => boolean = () => false): AbortSignal {
   const controller = new AbortController();
   call.on('cancelled', () => {
+    if (answered()) return;
     const deadline = call.getDeadline?.() ?? Infinity;
     const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
     const expired = Number.isFinite(deadlineMs) && Date.now() >= deadlineMs;
@@ -64,9 +69,14 @@ export function createInferenceService(dataplane: DataPlane, log: Logger): GRPCI
     serverMetadata: unary('ServerMetadata', () => dataplane.serverMetadata()),
     modelMetadata: unary('ModelMetadata', (r) => toModelMetadataResponse(dataplane.modelMetadata(r.name, r.version))),
     modelInfer: unary('ModelInfer', async (r: ModelInferRequest, call) => {
-      const request = toInferRequest(r, callSignal(call));
-      const response = await dataplane.infer(request);
-      return toModelInferResponse(response, wantsTypedOutput(request));
+      let answered = false;
+      const request = toInferRequest(r, callSignal(call, () => answered));
+      try {
+        const response = await dataplane.infer(request);
+        return toModelInferResponse(response, wantsTypedOutput(request));
+      } finally {
+        answered = true;
+      }
     }),
     modelStreamInfer: (call: ServerDuplexStream<ModelInferRequest, ModelStreamInferResponse>) => {
       call.emit('error', {

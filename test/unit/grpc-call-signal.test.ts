@@ -18,6 +18,13 @@ describe('callSignal', () => {
     expect((signal.reason as InferError).code).toBe('DEADLINE_EXCEEDED');
   });
 
+  it('does not abort once the handler has answered (grpc-js reports finished calls as cancelled too)', () => {
+    const call = fakeCall(Infinity);
+    const signal = callSignal(call, () => true);
+    call.emit('cancelled');
+    expect(signal.aborted).toBe(false);
+  });
+
   it('aborts with CANCELLED when the client cancels before the deadline or without one', () => {
     for (const deadline of [Date.now() + 60_000, Infinity]) {
       const call = fakeCall(deadline);
