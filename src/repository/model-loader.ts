@@ -120,6 +120,7 @@ function sessionSpecs(
     allowCpuFallback: parameters.allow_cpu_fallback === 'true',
     intraOpThreads: intra,
     interOpThreads: param('inter_op_thread_count') ?? 1,
+    allowSpinning: parameters.allow_spinning === 'true',
     heapLimitMb: param('worker_heap_limit_mb') ?? 0,
     label: `${mv.label} instance ${i} (${device.kind === 'cpu' ? 'cpu' : `cuda:${device.deviceId}`})`,
   }));

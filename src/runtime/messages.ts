@@ -12,6 +12,8 @@ export interface SessionSpec {
   allowCpuFallback: boolean;
   intraOpThreads: number;
   interOpThreads: number;
+  /** Let onnxruntime's intra-op threads spin between runs (off by default: they steal the event loop's cores). */
+  allowSpinning: boolean;
   /** Cap on the worker's JS heap (strings, metadata; tensor buffers live outside it); 0 = Node's default. */
   heapLimitMb: number;
   /** Label for error messages, e.g. "model 'simple' version 1 instance 0". */

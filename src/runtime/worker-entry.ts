@@ -30,6 +30,7 @@ function createSession(spec: SessionSpec, placement: Placement): Promise<ort.Inf
     intraOpNumThreads: spec.intraOpThreads,
     interOpNumThreads: spec.interOpThreads,
     graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: spec.allowSpinning ? '1' : '0' } } },
     logSeverityLevel: 4,
   });
 }
