@@ -1,6 +1,8 @@
 // Measures the main-thread ↔ worker-thread hand-off that every inference pays twice: (1) postMessage with the
-// payload's ArrayBuffer transferred (what src/runtime uses), (2) a SharedArrayBuffer slot + Atomics, the worker
-// blocking in Atomics.wait and the main thread awaiting Atomics.waitAsync (it must never block its event loop).
+// payload's ArrayBuffer transferred, (2) a SharedArrayBuffer slot + Atomics, the worker blocking in Atomics.wait
+// and the main thread awaiting Atomics.waitAsync (it must never block its event loop), (3) the same with the worker
+// awaiting Atomics.waitAsync too, as src/runtime/shared-channel.ts does (onnxruntime-node's session.run needs the
+// worker's event loop to turn, so the worker cannot block).
 // Round trips of an echo worker at the payload sizes of a tiny, a medium batch-1 and a medium batch-8 request.
 
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -17,7 +19,7 @@ const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 const CTRL = 3;
 
 interface SabData {
-  kind: 'sab';
+  kind: 'sab' | 'sab-async';
   sab: SharedArrayBuffer;
 }
 
@@ -31,15 +33,31 @@ function workerMain(): void {
   const ctrl = new Int32Array(data.sab, 0, CTRL);
   const bytes = new Uint8Array(data.sab, 16);
   let seen = 0;
-  for (;;) {
-    Atomics.wait(ctrl, 0, seen);
-    seen = Atomics.load(ctrl, 0);
-    if (seen < 0) return;
+  const answer = (): void => {
     // Touch the payload as a worker would when wrapping it in a tensor.
     bytes[0] ^= 1;
     Atomics.store(ctrl, 1, seen);
     Atomics.notify(ctrl, 1);
+  };
+  if (data.kind === 'sab') {
+    for (;;) {
+      Atomics.wait(ctrl, 0, seen);
+      seen = Atomics.load(ctrl, 0);
+      if (seen < 0) return;
+      answer();
+    }
   }
+  // A pending waitAsync does not keep a thread alive; a listening port does (as in the real worker).
+  port.on('message', () => undefined);
+  void (async () => {
+    for (;;) {
+      const r = waitAsync(ctrl, 0, seen);
+      if (r.async) await r.value;
+      seen = Atomics.load(ctrl, 0);
+      if (seen < 0) process.exit(0);
+      answer();
+    }
+  })();
 }
 
 async function postMessageRoundTrips(size: number): Promise<Percentiles> {
@@ -58,12 +76,12 @@ async function postMessageRoundTrips(size: number): Promise<Percentiles> {
   return percentiles(samples);
 }
 
-async function sabRoundTrips(size: number): Promise<Percentiles> {
+async function sabRoundTrips(size: number, kind: SabData['kind']): Promise<Percentiles> {
   const sab = new SharedArrayBuffer(16 + size);
   const ctrl = new Int32Array(sab, 0, CTRL);
   const bytes = new Uint8Array(sab, 16);
   const payload = new Uint8Array(size).fill(7);
-  const w = new Worker(__filename, { workerData: { kind: 'sab', sab } });
+  const w = new Worker(__filename, { workerData: { kind, sab } });
   const samples: number[] = [];
   for (let i = 1; i <= WARMUP + ROUNDS; i++) {
     const t0 = nowUs();
@@ -85,13 +103,15 @@ async function sabRoundTrips(size: number): Promise<Percentiles> {
 
 async function main(): Promise<void> {
   console.log(`worker hand-off round trip, ${ROUNDS} rounds each (µs)`);
-  console.log('payload   postMessage+transfer p50/p99   SAB+Atomics.waitAsync p50/p99   ratio p50');
+  console.log('payload   postMessage p50/p99   SAB, worker blocks p50/p99   SAB, both waitAsync p50/p99   ratios p50 to postMessage');
   for (const size of SIZES) {
     const post = await postMessageRoundTrips(size);
-    const sab = await sabRoundTrips(size);
+    const sab = await sabRoundTrips(size, 'sab');
+    const sabAsync = await sabRoundTrips(size, 'sab-async');
+    const cell = (p: Percentiles, w: number): string => `${p.p50.toFixed(1)} / ${p.p99.toFixed(1)}`.padStart(w);
     console.log(
-      `${String(size).padStart(6)} B  ${post.p50.toFixed(1).padStart(10)} / ${post.p99.toFixed(1).padEnd(12)}` +
-        `${sab.p50.toFixed(1).padStart(14)} / ${sab.p99.toFixed(1).padEnd(14)}  ${(sab.p50 / post.p50).toFixed(2)}×`,
+      `${String(size).padStart(6)} B ${cell(post, 20)} ${cell(sab, 28)} ${cell(sabAsync, 30)}   ` +
+        `${(sab.p50 / post.p50).toFixed(2)}× / ${(sabAsync.p50 / post.p50).toFixed(2)}×`,
     );
   }
 }

@@ -155,6 +155,7 @@ export class ModelInstance extends EventEmitter {
 
   private post(msg: ToWorker, transfer: ArrayBuffer[] = []): void {
     this.worker.postMessage(msg, transfer);
+    this.channel.nudge();
   }
 
   private onMessage(msg: FromWorker): void {

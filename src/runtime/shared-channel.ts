@@ -1,8 +1,10 @@
 // The fast hand-off between the main thread and a model worker: one SharedArrayBuffer per instance (an instance
 // runs one execution at a time, so one slot suffices) carrying a run's numeric tensors and a small JSON header,
-// signalled with Atomics (the main thread awaits Atomics.waitAsync, so its event loop never blocks). Measured in
-// bench/worker-handoff.ts at about 2.4× faster than postMessage with transfer. A run that does not fit (BYTES
-// tensors, or more than the slot holds) takes the postMessage path instead; the control words say which.
+// signalled with Atomics. The main thread awaits Atomics.waitAsync (its event loop never blocks); the idle worker
+// blocks in Atomics.wait, which is what makes this faster than postMessage (bench/worker-handoff.ts: about 0.4× the
+// round trip; a worker awaiting waitAsync is no faster than postMessage). Anyone who posts the worker a message
+// nudges it, so it lets its event loop turn. A run that does not fit (BYTES tensors, or more than the slot holds)
+// takes the postMessage path instead; the control words say which.
 //
 // Layout: Int32 control words, then the header (UTF-8 JSON), then tensor data 8-byte aligned.
 
@@ -115,16 +117,20 @@ export class SharedChannel {
     };
   }
 
+  /** Wakes a worker blocked in waitRequest so it lets its event loop turn (a message was posted to it). */
+  nudge(): void {
+    Atomics.notify(this.control, REQUEST_ID);
+  }
+
   // ---------- worker thread ----------
 
-  /** Resolves with the next request id after `lastId`. */
-  async nextRequest(lastId: number): Promise<number> {
-    for (;;) {
-      const current = Atomics.load(this.control, REQUEST_ID);
-      if (current !== lastId) return current;
-      const r = waitAsync(this.control, REQUEST_ID, lastId);
-      if (r.async) await r.value;
-    }
+  /**
+   * Blocks this thread until a request after `lastId` arrives, a nudge, or `timeoutMs`; returns the current
+   * request id (`lastId` when there is none).
+   */
+  waitRequest(lastId: number, timeoutMs: number): number {
+    Atomics.wait(this.control, REQUEST_ID, lastId, timeoutMs);
+    return Atomics.load(this.control, REQUEST_ID);
   }
 
   /** The request in the slot, its tensors copied out (onnxruntime gets buffers of its own, never the shared one). */

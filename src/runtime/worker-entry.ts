@@ -67,11 +67,26 @@ function transferable(t: WireTensor, list: ArrayBuffer[]): void {
   if (buf instanceof ArrayBuffer && !list.includes(buf)) list.push(buf);
 }
 
-/** Runs the requests that arrive through the shared slot, one at a time, for the life of the worker. */
+/** Longest the idle worker blocks before letting its event loop turn unasked. */
+const IDLE_WAIT_MS = 50;
+let closing = false;
+
+const turnEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Runs the requests that arrive through the shared slot, one at a time, until the worker closes. Between
+ * requests the thread blocks in Atomics.wait; when nudged or timed out with nothing to run it lets the event loop
+ * turn (messages: 'run' by postMessage, 'close').
+ */
 async function serveChannel(ch: SharedChannel): Promise<void> {
   let lastId = 0;
-  for (;;) {
-    lastId = await ch.nextRequest(lastId);
+  while (!closing) {
+    const id = ch.waitRequest(lastId, IDLE_WAIT_MS);
+    if (id === lastId) {
+      await turnEventLoop();
+      continue;
+    }
+    lastId = id;
     const receivedNs = now();
     const { inputs, outputs } = ch.readRequest();
     await run(lastId, inputs, outputs, receivedNs, ch);
@@ -119,6 +134,7 @@ port.on('message', (msg: ToWorker) => {
       void run(msg.id, msg.inputs, msg.outputs, now(), null);
       break;
     case 'close':
+      closing = true;
       void (session?.release() ?? Promise.resolve()).finally(() => process.exit(0));
       break;
   }

@@ -18,7 +18,7 @@ describe('SharedChannel', () => {
     const main = SharedChannel.create(4096);
     const worker = new SharedChannel(main.buffer);
     expect(main.sendRequest(7, tensors(), ['y', 'z'])).toBe(true);
-    expect(await worker.nextRequest(0)).toBe(7);
+    expect(worker.waitRequest(0, 1000)).toBe(7);
     const req = worker.readRequest();
     expect(req.outputs).toEqual(['y', 'z']);
     expect(req.inputs.map((t) => [t.name, t.type, t.dims, Array.from(t.data as ArrayLike<unknown>)])).toEqual(
@@ -44,6 +44,13 @@ describe('SharedChannel', () => {
     worker.sentByMessage(3);
     expect(await main.responded(3)).toBe(true);
     expect(main.readResponse().kind).toBe(RESPONSE_BY_MESSAGE);
+  });
+
+  it('returns the last request id when woken by a nudge or a timeout without a new request', () => {
+    const ch = SharedChannel.create(16);
+    expect(ch.waitRequest(0, 1)).toBe(0);
+    ch.nudge();
+    expect(ch.waitRequest(0, 1)).toBe(0);
   });
 
   it('refuses string tensors and runs larger than the slot', () => {
