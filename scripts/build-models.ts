@@ -1,5 +1,5 @@
 // Owns: building the default model repository (models/simple, models/simple_string, models/mlp) and the ONNX test
-// fixtures under test/fixtures/ (repo-all-types, corrupt, medium_mlp). Run `node dist/scripts/build-models.js`;
+// fixtures under test/fixtures/ (repo-all-types, corrupt, slow, slow_echo, tiny_mlp, medium_mlp). Run `node dist/scripts/build-models.js`;
 // `buildAll()` rebuilds everything in memory so a test can compare it with the committed files.
 
 import * as fs from 'fs';
@@ -112,6 +112,9 @@ export const MLP_WIDTHS = [4, 16, 3];
 export const MLP_SEED = 0x1f2e3d4c;
 export const MEDIUM_MLP_WIDTHS = [512, 1536, 1024, 512, 10];
 export const MEDIUM_MLP_SEED = 0x5eed0003;
+/** The benchmark's tiny model: 64·128 + 128 + 128·10 + 10 = 9,610 parameters. */
+export const TINY_MLP_WIDTHS = [64, 128, 10];
+export const TINY_MLP_SEED = 0x5eed0004;
 
 export function paramCount(layers: DenseLayer[]): number {
   return layers.reduce((n, l) => n + l.W.length + l.b.length, 0);
@@ -163,11 +166,12 @@ function corruptBytes(): Uint8Array {
 /**
  * A deliberately slow model for tests that need a request to be in flight: INPUT [batch, 256] FP32 goes through
  * `depth` MatMuls that all share one 256×256 weight (so the file stays small), then OUTPUT = the last product.
- * Run time grows with batch × depth.
+ * Run time grows with batch × depth. `slow_echo` adds a second output ECHO = INPUT, so tests that batch it can
+ * tell whose rows each caller got back.
  */
 export const SLOW_WIDTH = 256;
 export const SLOW_DEPTH = 400;
-function slowModel(): Uint8Array {
+function slowModel(name: 'slow' | 'slow_echo'): Uint8Array {
   const rand = mulberry32(0x51035);
   const w = uniformF32(rand, SLOW_WIDTH * SLOW_WIDTH, 1 / Math.sqrt(SLOW_WIDTH));
   const nodes: onnx.INodeProto[] = [];
@@ -177,11 +181,16 @@ function slowModel(): Uint8Array {
     nodes.push(node('MatMul', [x, 'W'], [y], `matmul${i}`));
     x = y;
   }
+  const outputs = [valueInfo('OUTPUT', DT.FLOAT, ['batch', SLOW_WIDTH])];
+  if (name === 'slow_echo') {
+    nodes.push(node('Identity', ['INPUT'], ['ECHO'], 'echo'));
+    outputs.push(valueInfo('ECHO', DT.FLOAT, ['batch', SLOW_WIDTH]));
+  }
   return encodeModel(
     model({
-      name: 'slow',
+      name,
       inputs: [valueInfo('INPUT', DT.FLOAT, ['batch', SLOW_WIDTH])],
-      outputs: [valueInfo('OUTPUT', DT.FLOAT, ['batch', SLOW_WIDTH])],
+      outputs,
       nodes,
       initializers: [floatTensor('W', [SLOW_WIDTH, SLOW_WIDTH], w)],
     }),
@@ -217,7 +226,9 @@ export function buildAll(): Map<string, Uint8Array | string> {
   files.set('test/fixtures/repo-all-types/identity_typed/1/model.onnx', identityModel('identity_typed', typedTypes));
   files.set('test/fixtures/repo-all-types/bf16_identity/1/model.onnx', identityModel('bf16_identity', { BF16: DT.BFLOAT16 }));
   files.set('test/fixtures/corrupt/model.onnx', corruptBytes());
-  files.set('test/fixtures/slow/1/model.onnx', slowModel());
+  files.set('test/fixtures/slow/1/model.onnx', slowModel('slow'));
+  files.set('test/fixtures/slow_echo/1/model.onnx', slowModel('slow_echo'));
+  files.set('test/fixtures/tiny_mlp/1/model.onnx', mlpModel('tiny_mlp', mlpWeights(TINY_MLP_WIDTHS, TINY_MLP_SEED)));
   files.set('test/fixtures/medium_mlp/1/model.onnx', mlpModel('medium_mlp', mlpWeights(MEDIUM_MLP_WIDTHS, MEDIUM_MLP_SEED)));
   return files;
 }

@@ -15,6 +15,7 @@ import { ModelRepository } from './repository/model-repository';
 import { buildServerSecurity, type ServerSecurity } from './security/server-security';
 import { RepositoryPoller } from './repository/repository-poller';
 import type { ModelVersion } from './repository/model-version';
+import { InflightBytes } from './scheduler/inflight-bytes';
 import { createLogger, type Logger } from './telemetry/logger';
 import { ServerTelemetry } from './telemetry/server-telemetry';
 
@@ -51,6 +52,7 @@ export class InferdServer {
         startupModels: settings.loadModels,
         defaultMaxBatchSize: settings.defaultMaxBatchSize,
         intraOpThreads: settings.intraOpThreads,
+        inflight: new InflightBytes(settings.maxInflightBytes),
       },
       log.child({ part: 'repository' }),
     );

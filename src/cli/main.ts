@@ -9,6 +9,7 @@ import { addSecurityOptions, inputLimitsFrom, securitySettingsFrom } from './sec
 import { registerModelsCommand } from './models-command';
 import { baselineCommand } from './models-baseline';
 import { addTelemetryOptions, telemetrySettings } from './telemetry-options';
+import { registerBench } from './bench';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -33,6 +34,7 @@ const serve = addTelemetryOptions(program
   .addOption(new Option('--drain-grace-secs <n>', 'on SIGTERM/SIGINT: seconds to keep accepting calls while reporting not-ready').env('INFERD_DRAIN_GRACE_SECS').argParser(int('--drain-grace-secs')).default(DEFAULT_SETTINGS.drainGraceSecs))
   .addOption(new Option('--exit-timeout-secs <n>', 'on SIGTERM/SIGINT: seconds allowed for open calls to finish').env('INFERD_EXIT_TIMEOUT_SECS').argParser(int('--exit-timeout-secs')).default(DEFAULT_SETTINGS.exitTimeoutSecs))
   .addOption(new Option('--response-cache-bytes <n>', 'response cache size for models with response_cache enabled (0: off)').env('INFERD_RESPONSE_CACHE_BYTES').argParser(int('--response-cache-bytes')).default(DEFAULT_SETTINGS.responseCacheBytes))
+  .addOption(new Option('--max-inflight-bytes <n>', 'limit on input bytes of accepted, unfinished requests, server-wide (0: none)').env('INFERD_MAX_INFLIGHT_BYTES').argParser(int('--max-inflight-bytes')).default(DEFAULT_SETTINGS.maxInflightBytes))
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).env('INFERD_LOG_LEVEL').default(DEFAULT_SETTINGS.logLevel))
   .addOption(new Option('--grpc-keepalive-time-ms <ms>', 'keepalive ping interval on idle connections (0: none)').env('INFERD_GRPC_KEEPALIVE_TIME_MS').argParser(int('--grpc-keepalive-time-ms')).default(DEFAULT_SETTINGS.keepaliveTimeMs))
   .addOption(new Option('--grpc-keepalive-timeout-ms <ms>', 'close a connection whose keepalive ping is unanswered this long (0: grpc-js default)').env('INFERD_GRPC_KEEPALIVE_TIMEOUT_MS').argParser(int('--grpc-keepalive-timeout-ms')).default(DEFAULT_SETTINGS.keepaliveTimeoutMs))
@@ -50,6 +52,7 @@ addSecurityOptions(serve)
       maxMessageBytes: opts.maxMessageBytes as number,
       defaultMaxBatchSize: opts.defaultMaxBatchSize as number,
       intraOpThreads: opts.intraOpThreads as number,
+      maxInflightBytes: opts.maxInflightBytes as number,
       logLevel: opts.logLevel as string,
       keepaliveTimeMs: opts.grpcKeepaliveTimeMs as number,
       keepaliveTimeoutMs: opts.grpcKeepaliveTimeoutMs as number,
@@ -88,6 +91,7 @@ addSecurityOptions(serve)
   });
 
 registerModelsCommand(program);
+registerBench(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`inferd: ${err instanceof Error ? err.message : String(err)}`);

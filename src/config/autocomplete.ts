@@ -246,7 +246,12 @@ export function completeModelConfig(
     output: completeTensors('output', p.output, model.output, maxBatchSize),
     versionPolicy: p.versionPolicy ?? { kind: 'latest', numVersions: 1 },
     instanceGroup: instanceGroups(modelName, p),
-    dynamicBatching: completeDynamicBatching(p.dynamicBatching, maxBatchSize),
+    // As Triton's ONNX Runtime backend: a model whose max_batch_size is auto-completed above 1 and whose config
+    // names no scheduler gets dynamic batching with its defaults.
+    dynamicBatching: completeDynamicBatching(
+      p.dynamicBatching ?? (p.maxBatchSize === undefined && maxBatchSize > 1 ? {} : undefined),
+      maxBatchSize,
+    ),
     parameters: { ...(p.parameters ?? {}) },
     defaultModelFilename: p.defaultModelFilename !== undefined && p.defaultModelFilename !== '' ? p.defaultModelFilename : 'model.onnx',
     decoupled: p.decoupled ?? false,

@@ -21,6 +21,8 @@ export interface ServerSettings {
   defaultMaxBatchSize: number;
   /** onnxruntime intra-op threads per instance; 0 shares the cores among a model's instances. */
   intraOpThreads: number;
+  /** Server-wide limit on the input bytes of accepted, unfinished requests (RESOURCE_EXHAUSTED past it); 0: none. */
+  maxInflightBytes: number;
   logLevel: string;
   /** Server keepalive ping interval on idle connections, ms (0: grpc-js default, no pings). */
   keepaliveTimeMs: number;
@@ -57,6 +59,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   maxMessageBytes: 256 * 1024 * 1024,
   defaultMaxBatchSize: 4,
   intraOpThreads: 0,
+  maxInflightBytes: 1024 * 1024 * 1024,
   logLevel: 'info',
   keepaliveTimeMs: 0,
   keepaliveTimeoutMs: 0,

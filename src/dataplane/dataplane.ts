@@ -14,6 +14,7 @@ import { responseCacheKey, type ResponseCache } from './response-cache';
 import type { InferenceObservation, InferenceTelemetry } from '../telemetry/inference-telemetry';
 import { failureReason, type ModelStats } from '../telemetry/model-stats';
 import type { InferRequest, InferResponse, ModelMetadata, Params, ServerMetadata } from './types';
+import { schedulingParams } from '../scheduler/request-params';
 import { validateRequest } from './validate-request';
 
 /** The OIP / Triton extensions this server implements. */
@@ -92,6 +93,7 @@ export class DataPlane {
       const { outputs, rows } = validateRequest(mv.label, serving.config, req);
       const policy = inputPolicyOf(serving.config);
       if (policy) applyInputPolicy(mv.label, policy, req.inputs);
+      const { priority, timeoutUs } = schedulingParams(mv.label, req.parameters);
       observer = this.telemetry?.begin({ model: mv.name, version: mv.version, id: req.id, trace: req.trace, inputs: req.inputs, rows, startedNs: started });
       const response = (tensors: InferResponse['outputs']): InferResponse => ({
         modelName: mv.name,
@@ -112,7 +114,7 @@ export class DataPlane {
       }
       const lookedUp = nowNs();
       const signal = req.signal ? AbortSignal.any([req.signal, mv.failed]) : mv.failed;
-      const tensors = await submitRetryingCrash(mv, { inputs: req.inputs, outputs, rows, signal, observer }, () => {
+      const tensors = await submitRetryingCrash(mv, { inputs: req.inputs, outputs, rows, priority, timeoutUs, signal, observer }, () => {
         mv.crashRetries++;
       });
       if (cache) {

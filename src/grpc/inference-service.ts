@@ -35,10 +35,26 @@ export function metadataReader(metadata: Metadata): (key: string) => string | un
   };
 }
 
-/** AbortSignal that fires when the client cancels the call or its deadline passes. */
-export function callSignal(call: { on(event: 'cancelled', listener: () => void): unknown }): AbortSignal {
+type CancellableCall = { on(event: 'cancelled', listener: () => void): unknown; getDeadline?(): Date | number };
+
+/**
+ * AbortSignal that fires with DEADLINE_EXCEEDED when the call's deadline passes, CANCELLED when the client cancels.
+ * grpc-js also reports every call that ended normally as 'cancelled'; `answered()` says the handler is done, so no
+ * error is built for those.
+ */
+export function callSignal(call: CancellableCall, answered: () => boolean = () => false): AbortSignal {
   const controller = new AbortController();
-  call.on('cancelled', () => controller.abort(new InferError('CANCELLED', 'the client cancelled the request')));
+  call.on('cancelled', () => {
+    if (answered()) return;
+    const deadline = call.getDeadline?.() ?? Infinity;
+    const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+    const expired = Number.isFinite(deadlineMs) && Date.now() >= deadlineMs;
+    controller.abort(
+      expired
+        ? new InferError('DEADLINE_EXCEEDED', 'the call deadline passed before the request finished')
+        : new InferError('CANCELLED', 'the client cancelled the request'),
+    );
+  });
   return controller.signal;
 }
 
@@ -82,11 +98,16 @@ export function createInferenceService(
     serverMetadata: unary('ServerMetadata', () => dataplane.serverMetadata()),
     modelMetadata: unary('ModelMetadata', (r) => toModelMetadataResponse(dataplane.modelMetadata(r.name, r.version))),
     modelInfer: unary('ModelInfer', async (r: ModelInferRequest, call, rpc) => {
-      const request = toInferRequest(r, callSignal(call));
+      let answered = false;
+      const request = toInferRequest(r, callSignal(call, () => answered));
       request.metadata = metadataMap(call.metadata);
       request.trace = rpc.context;
-      const response = await dataplane.infer(request);
-      return toModelInferResponse(response, wantsTypedOutput(request));
+      try {
+        const response = await dataplane.infer(request);
+        return toModelInferResponse(response, wantsTypedOutput(request));
+      } finally {
+        answered = true;
+      }
     }),
     modelStreamInfer: (call: ServerDuplexStream<ModelInferRequest, ModelStreamInferResponse>) => {
       call.emit('error', {

@@ -11,6 +11,7 @@ import type { InstanceGroup, VersionPolicy } from '../config/model-config';
 import { parsePartialModelConfig, type PartialModelConfig } from '../config/model-config-parse';
 import type { SessionSpec } from '../runtime/messages';
 import { DEFAULT_CRASH_LOOP_POLICY, InstancePool, type CrashLoopPolicy } from '../runtime/instance-pool';
+import type { InflightBytes } from '../scheduler/inflight-bytes';
 import { ModelScheduler } from '../scheduler/model-scheduler';
 import type { Logger } from '../telemetry/logger';
 import type { ModelDirectory } from './model-directory';
@@ -22,6 +23,8 @@ export interface LoaderOptions {
   defaultMaxBatchSize: number;
   /** onnxruntime intra-op threads per instance; 0 = share the cores among the model's instances. */
   intraOpThreads: number;
+  /** Server-wide in-flight request bytes budget shared by every scheduler (none: unlimited). */
+  inflight?: InflightBytes;
 }
 
 export interface LoadedModel {
@@ -105,7 +108,11 @@ async function loadVersion(
     const signature = await pool.start();
     const config = completeModelConfig(mv.name, partial, signature, { defaultMaxBatchSize: options.defaultMaxBatchSize });
     inputPolicyOf(config); // a malformed input value policy fails the load here, not the first request
-    const scheduler = new ModelScheduler(pool, mv.stats, mv.label);
+    const scheduler = new ModelScheduler(pool, mv.stats, mv.label, {
+      maxBatchSize: config.maxBatchSize,
+      dynamicBatching: config.dynamicBatching,
+      inflight: options.inflight,
+    });
     const live = pool;
     live.on('failed', (reason: string) => {
       mv.fail(reason);
@@ -158,6 +165,7 @@ function sessionSpecs(
     allowCpuFallback: parameters.allow_cpu_fallback === 'true',
     intraOpThreads: intra,
     interOpThreads: param('inter_op_thread_count') ?? 1,
+    allowSpinning: parameters.allow_spinning === 'true',
     heapLimitMb: param('worker_heap_limit_mb') ?? 0,
     label: `${mv.label} instance ${i} (${device.kind === 'cpu' ? 'cpu' : `cuda:${device.deviceId}`})`,
   }));

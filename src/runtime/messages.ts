@@ -12,6 +12,8 @@ export interface SessionSpec {
   allowCpuFallback: boolean;
   intraOpThreads: number;
   interOpThreads: number;
+  /** Let onnxruntime's intra-op threads spin between runs (off by default: they steal the event loop's cores). */
+  allowSpinning: boolean;
   /** Cap on the worker's JS heap (strings, metadata; tensor buffers live outside it); 0 = Node's default. */
   heapLimitMb: number;
   /** Label for error messages, e.g. "model 'simple' version 1 instance 0". */
@@ -34,7 +36,8 @@ export interface SignatureEntry {
 }
 
 export type ToWorker =
-  | { kind: 'load'; spec: SessionSpec }
+  /** `channel`: the instance's SharedArrayBuffer slot (shared-channel.ts). */
+  | { kind: 'load'; spec: SessionSpec; channel: SharedArrayBuffer }
   | { kind: 'run'; id: number; inputs: WireTensor[]; outputs: string[] }
   | { kind: 'close' };
 

@@ -8,11 +8,14 @@ import { Worker } from 'node:worker_threads';
 import { InferError } from '../errors';
 import type { Tensor } from '../tensor/tensor';
 import type { FromWorker, RunTimings, SessionSpec, SignatureEntry, ToWorker } from './messages';
-import { packInputs, unpackOutputs } from './transfer';
 import { WorkerCrashError } from './worker-crash-error';
+import { RESPONSE_BY_MESSAGE, RESPONSE_FAILED, SharedChannel } from './shared-channel';
+import { packInputs, unpackOutputs, wireInputs } from './transfer';
 
 const WORKER_ENTRY = path.join(__dirname, 'worker-entry.js');
 const CLOSE_GRACE_MS = 2000;
+/** Data bytes of each instance's shared slot; larger runs take the postMessage path. */
+const CHANNEL_BYTES = 1024 * 1024;
 
 export interface Signature {
   inputs: SignatureEntry[];
@@ -35,6 +38,7 @@ const nowNs = (): number => Number(process.hrtime.bigint());
 
 export class ModelInstance extends EventEmitter {
   private readonly worker: Worker;
+  private readonly channel = SharedChannel.create(CHANNEL_BYTES);
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private exited = false;
@@ -86,25 +90,51 @@ export class ModelInstance extends EventEmitter {
       this.once('loaded', onLoaded);
       this.once('load-failed', onFailed);
       this.once('exit', onFailed);
-      this.post({ kind: 'load', spec: this.spec });
+      this.post({ kind: 'load', spec: this.spec, channel: this.channel.buffer });
     });
   }
 
+  /**
+   * Runs one execution: through the shared slot when it is free and the run fits, else by postMessage with the
+   * packed inputs transferred.
+   */
   run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunResult> {
     if (this.exited) return Promise.reject(new WorkerCrashError(`${this.label}: worker thread is gone`));
-    let packed;
+    const id = this.nextId++;
+    const sentNs = nowNs();
     try {
-      packed = packInputs(inputs);
+      const wire = wireInputs(inputs);
+      if (this.pending.size === 0 && this.channel.sendRequest(id, wire, outputs)) {
+        return new Promise((resolve, reject) => {
+          this.pending.set(id, { resolve, reject, sentNs });
+          void this.channel.responded(id).then((answered) => answered && this.onChannelResponse(id));
+        });
+      }
+      const packed = packInputs(inputs);
+      return new Promise((resolve, reject) => {
+        this.pending.set(id, { resolve, reject, sentNs });
+        this.post({ kind: 'run', id, inputs: packed.tensors, outputs: [...outputs] }, packed.transfer);
+      });
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       return Promise.reject(err instanceof InferError ? new InferError(err.code, `${this.label}: ${reason}`) : err);
     }
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const sentNs = nowNs();
-      this.pending.set(id, { resolve, reject, sentNs });
-      this.post({ kind: 'run', id, inputs: packed.tensors, outputs: [...outputs] }, packed.transfer);
-    });
+  }
+
+  private onChannelResponse(id: number): void {
+    const response = this.channel.readResponse();
+    if (response.kind === RESPONSE_BY_MESSAGE) return; // the 'result' message settles it
+    const p = this.take(id);
+    if (!p) return;
+    if (response.kind === RESPONSE_FAILED || !response.timings) {
+      p.reject(new InferError('INVALID_ARGUMENT', `${this.label}: onnxruntime failed to run: ${response.message}`));
+      return;
+    }
+    try {
+      p.resolve({ outputs: unpackOutputs(response.outputs), timings: { ...response.timings, sentNs: p.sentNs, returnedNs: nowNs() } });
+    } catch (err) {
+      p.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /**
@@ -126,6 +156,7 @@ export class ModelInstance extends EventEmitter {
 
   private post(msg: ToWorker, transfer: ArrayBuffer[] = []): void {
     this.worker.postMessage(msg, transfer);
+    this.channel.nudge();
   }
 
   private onMessage(msg: FromWorker): void {
@@ -167,6 +198,7 @@ export class ModelInstance extends EventEmitter {
   private onExit(reason: string): void {
     if (this.exited) return;
     this.exited = true;
+    this.channel.wake();
     const failed = [...this.pending.values()];
     this.pending.clear();
     for (const p of failed) p.reject(new WorkerCrashError(`${this.label}: ${reason} while running the request`));

@@ -1,4 +1,4 @@
-// Moves tensors to and from a worker thread: all numeric inputs of one run are packed into a single fresh
+// Moves tensors to and from a worker thread on the postMessage path (see shared-channel.ts for the fast one): all numeric inputs of one run are packed into a single fresh
 // ArrayBuffer (one memcpy per tensor, 8-byte aligned) that is transferred, so the main thread never shares memory
 // with the worker and never clones per element. BYTES tensors travel as string[] (onnxruntime's string tensors).
 
@@ -13,8 +13,13 @@ export interface Packed {
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
+/** Inputs as onnxruntime will take them, numeric data not copied (for the shared channel, which copies once). */
+export function wireInputs(inputs: readonly Tensor[]): WireTensor[] {
+  return inputs.map((t) => ({ name: t.name, ...toOrtFeed(t) }));
+}
+
 export function packInputs(inputs: readonly Tensor[]): Packed {
-  const feeds = inputs.map((t) => ({ name: t.name, ...toOrtFeed(t) }));
+  const feeds = wireInputs(inputs);
   let total = 0;
   for (const f of feeds) if (!Array.isArray(f.data)) total = align8(total) + f.data.byteLength;
   const buffer = new ArrayBuffer(align8(total));

@@ -1,10 +1,12 @@
 // Entry point of a model worker thread: owns exactly one onnxruntime InferenceSession (one model instance) on one
-// device, runs it for each 'run' message and sends results back with their buffers transferred.
+// device, runs each request that arrives through its shared slot (shared-channel.ts) or as a 'run' message, and
+// answers the same way (results by postMessage have their buffers transferred).
 
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { FromWorker, SessionSpec, SignatureEntry, ToWorker, WireTensor } from './messages';
 import { fallbackPlacement, placementError, primaryPlacement, type Placement } from './device';
+import { SharedChannel } from './shared-channel';
 
 if (!parentPort) throw new Error('worker-entry must run in a worker thread');
 // Failures come back to the main thread as the model's reason; onnxruntime's own stderr lines would duplicate them.
@@ -28,6 +30,7 @@ function createSession(spec: SessionSpec, placement: Placement): Promise<ort.Inf
     intraOpNumThreads: spec.intraOpThreads,
     interOpNumThreads: spec.interOpThreads,
     graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: spec.allowSpinning ? '1' : '0' } } },
     logSeverityLevel: 4,
   });
 }
@@ -64,8 +67,34 @@ function transferable(t: WireTensor, list: ArrayBuffer[]): void {
   if (buf instanceof ArrayBuffer && !list.includes(buf)) list.push(buf);
 }
 
-async function run(id: number, inputs: WireTensor[], outputs: string[]): Promise<void> {
-  const receivedNs = now();
+/** Longest the idle worker blocks before letting its event loop turn unasked. */
+const IDLE_WAIT_MS = 50;
+let closing = false;
+
+const turnEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Runs the requests that arrive through the shared slot, one at a time, until the worker closes. Between
+ * requests the thread blocks in Atomics.wait; when nudged or timed out with nothing to run it lets the event loop
+ * turn (messages: 'run' by postMessage, 'close').
+ */
+async function serveChannel(ch: SharedChannel): Promise<void> {
+  let lastId = 0;
+  while (!closing) {
+    const id = ch.waitRequest(lastId, IDLE_WAIT_MS);
+    if (id === lastId) {
+      await turnEventLoop();
+      continue;
+    }
+    lastId = id;
+    const receivedNs = now();
+    const { inputs, outputs } = ch.readRequest();
+    await run(lastId, inputs, outputs, receivedNs, ch);
+  }
+}
+
+/** Runs one request; answers through `ch` when it came that way (falling back to postMessage if it does not fit). */
+async function run(id: number, inputs: WireTensor[], outputs: string[], receivedNs: number, ch: SharedChannel | null): Promise<void> {
   try {
     if (!session) throw new Error('session is not loaded');
     const feeds: Record<string, ort.Tensor> = {};
@@ -83,21 +112,29 @@ async function run(id: number, inputs: WireTensor[], outputs: string[]): Promise
       transferable(t, transfer);
       out.push(t);
     }
-    send({ kind: 'result', id, outputs: out, timings: { receivedNs, inferStartNs, inferEndNs } }, transfer);
+    const timings = { receivedNs, inferStartNs, inferEndNs };
+    if (ch?.sendResult(id, out, timings)) return;
+    send({ kind: 'result', id, outputs: out, timings }, transfer);
+    ch?.sentByMessage(id);
   } catch (err) {
-    send({ kind: 'run-failed', id, message: err instanceof Error ? err.message : String(err) });
+    const message = err instanceof Error ? err.message : String(err);
+    if (ch) ch.sendFailure(id, message);
+    else send({ kind: 'run-failed', id, message });
   }
 }
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.kind) {
-    case 'load':
-      void load(msg.spec);
+    case 'load': {
+      const channel = new SharedChannel(msg.channel);
+      void load(msg.spec).then(() => session && serveChannel(channel));
       break;
+    }
     case 'run':
-      void run(msg.id, msg.inputs, msg.outputs);
+      void run(msg.id, msg.inputs, msg.outputs, now(), null);
       break;
     case 'close':
+      closing = true;
       void (session?.release() ?? Promise.resolve()).finally(() => process.exit(0));
       break;
   }

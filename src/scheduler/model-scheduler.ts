@@ -1,34 +1,73 @@
-// Per model-version scheduler: a FIFO of accepted requests in front of the instance pool. A free instance takes
-// the next request; a request whose caller went away (AbortSignal) leaves the queue, or has its result dropped if
-// it is already running. Records queue and compute durations in the model's statistics.
+// Per model-version scheduler between the data plane and the instance pool. Accepted requests wait in a
+// RequestQueue (priority levels, max_queue_size, queue timeouts); whenever an instance is free, formBatch picks
+// what it runs next: one request, or with dynamic_batching several compatible ones concatenated along the batch
+// dim and split back so each caller gets exactly its rows. A caller that goes away (AbortSignal: cancel or
+// deadline) leaves the queue, or, if its request is already running, has its rows dropped while the rest of the
+// batch is answered. Bytes of accepted requests count against the server-wide InflightBytes budget until they
+// finish. Records queue and compute durations in the model's statistics and reports to each job's observer.
 
+import type { DynamicBatching, QueuePolicy } from '../config/model-config';
+import { DEFAULT_QUEUE_POLICY } from '../config/model-config';
 import { InferError } from '../errors';
-import type { InstancePool } from '../runtime/instance-pool';
-import type { ModelInstance, RunResult } from '../runtime/model-instance';
+import type { RunResult } from '../runtime/model-instance';
 import type { ModelStats } from '../telemetry/model-stats';
+import { concatBatch, splitBatch } from '../tensor/batch';
 import type { Tensor } from '../tensor/tensor';
+import { formBatch, type BatchPolicy } from './batch-former';
+import { systemClock, type Clock } from './clock';
 import type { ExecutionObserver } from './execution-observer';
+import { InflightBytes, requestBytes } from './inflight-bytes';
+import { RequestQueue, type QueuedItem } from './request-queue';
 
 export interface SchedulerJob {
   inputs: Tensor[];
-  /** Output names to compute. */
+  /** Output names to compute, in the order the caller wants them back. */
   outputs: string[];
   /** Rows this request contributes (its batch dim; 1 for a model without batching). */
   rows: number;
+  /** Triton's `priority` request parameter (0: the model's default level). */
+  priority?: number;
+  /** Triton's `timeout` request parameter in µs (0: the queue policy's default). */
+  timeoutUs?: number;
   signal?: AbortSignal;
   /** Telemetry's view of this request (see execution-observer.ts). */
   observer?: ExecutionObserver;
 }
 
-interface Entry {
+/** What the scheduler needs of an instance: one execution at a time. */
+export interface ExecutionSlot {
+  run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunResult>;
+}
+
+/** What the scheduler needs of the instance pool (InstancePool). */
+export interface SlotPool<S extends ExecutionSlot> {
+  acquire(): S | null;
+  release(slot: S): void;
+  on(event: 'available', listener: () => void): unknown;
+}
+
+export interface SchedulerOptions {
+  /** The model's max_batch_size (0: no batch dim). */
+  maxBatchSize: number;
+  /** The model's dynamic_batching, or null: one request per execution, one unbounded FIFO. */
+  dynamicBatching: DynamicBatching | null;
+  /** Server-wide in-flight request bytes budget; none: unlimited. */
+  inflight?: InflightBytes;
+  clock?: Clock;
+}
+
+interface Entry extends QueuedItem {
   job: SchedulerJob;
-  enqueuedNs: number;
+  bytes: number;
+  state: 'queued' | 'running' | 'done';
+  /** The caller's promise is settled (answered, or abandoned on abort). */
+  answered: boolean;
   resolve: (outputs: Tensor[]) => void;
   reject: (err: Error) => void;
   onAbort?: () => void;
+  /** preserve_ordering: the answer, held until every earlier request is answered. */
+  deliver?: () => void;
 }
-
-const nowNs = (): number => Number(process.hrtime.bigint());
 
 export function abortError(signal: AbortSignal | undefined, label: string): InferError {
   const reason: unknown = signal?.reason;
@@ -36,16 +75,49 @@ export function abortError(signal: AbortSignal | undefined, label: string): Infe
   return new InferError('CANCELLED', `${label}: request cancelled by the client`);
 }
 
-export class ModelScheduler {
-  private readonly queue: Entry[] = [];
+/** Batch key: input names, datatypes and non-batch dims, plus the requested output set. */
+function batchKey(job: SchedulerJob): string {
+  const inputs = job.inputs.map((t) => `${t.name}:${t.datatype}:${t.shape.slice(1).join('x')}`).sort();
+  return `${inputs.join(',')}|${[...job.outputs].sort().join(',')}`;
+}
+
+const ROW_GAP_SMOOTHING = 0.2;
+
+export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
+  private readonly queue: RequestQueue<Entry>;
+  private readonly batch: BatchPolicy;
+  private readonly clock: Clock;
+  private readonly inflight: InflightBytes;
+  private readonly db: DynamicBatching | null;
+  private readonly ordered: Entry[] | null;
   private running = 0;
   private idleWaiters: Array<() => void> = [];
+  private timerAtNs = Infinity;
+  private cancelTimer: (() => void) | null = null;
+  private lastArrivalNs = 0;
+  /** Smoothed ns between arriving rows (Infinity until two requests have arrived). */
+  private rowGapNs = Infinity;
 
   constructor(
-    private readonly pool: InstancePool,
+    private readonly pool: SlotPool<S>,
     private readonly stats: ModelStats,
     private readonly label: string,
+    options: SchedulerOptions = { maxBatchSize: 0, dynamicBatching: null },
   ) {
+    this.clock = options.clock ?? systemClock;
+    this.inflight = options.inflight ?? new InflightBytes(0);
+    const db = options.dynamicBatching;
+    this.db = db;
+    this.batch = {
+      maxBatchSize: db ? options.maxBatchSize : 0,
+      preferredBatchSizes: db ? [...db.preferredBatchSize].sort((a, b) => a - b) : [],
+      maxQueueDelayNs: db ? db.maxQueueDelayMicroseconds * 1000 : 0,
+    };
+    const levels = db && db.priorityLevels > 0 ? Array.from({ length: db.priorityLevels }, (_, i) => i + 1) : [0];
+    const policies = [db?.defaultQueuePolicy, ...(db ? db.priorityQueuePolicy.values() : [])];
+    const allowsTimeouts = policies.some((p) => p && (p.defaultTimeoutMicroseconds > 0 || p.allowTimeoutOverride));
+    this.queue = new RequestQueue<Entry>(levels, (l) => this.policy(l), label, allowsTimeouts);
+    this.ordered = db?.preserveOrdering ? [] : null;
     pool.on('available', () => this.pump());
   }
 
@@ -57,12 +129,41 @@ export class ModelScheduler {
   submit(job: SchedulerJob): Promise<Tensor[]> {
     if (job.signal?.aborted) return Promise.reject(abortError(job.signal, this.label));
     return new Promise((resolve, reject) => {
-      const entry: Entry = { job, enqueuedNs: nowNs(), resolve, reject };
+      const now = this.clock.nowNs();
+      const level = this.level(job.priority ?? 0);
+      const timeoutUs = this.timeoutUs(level, job.timeoutUs ?? 0);
+      const entry: Entry = {
+        job,
+        rows: job.rows,
+        batchKey: this.batch.maxBatchSize > 1 ? batchKey(job) : '',
+        enqueuedNs: now,
+        level,
+        timeoutAtNs: timeoutUs > 0 ? now + timeoutUs * 1000 : 0,
+        bytes: requestBytes(job.inputs),
+        state: 'queued',
+        answered: false,
+        resolve,
+        reject,
+      };
+      try {
+        this.queue.push(entry);
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      try {
+        this.inflight.acquire(entry.bytes, this.label);
+      } catch (err) {
+        this.queue.remove(entry);
+        reject(err as Error);
+        return;
+      }
+      this.noteArrival(now, job.rows);
+      this.ordered?.push(entry);
       if (job.signal) {
         entry.onAbort = () => this.abandon(entry);
         job.signal.addEventListener('abort', entry.onAbort, { once: true });
       }
-      this.queue.push(entry);
       this.pump();
     });
   }
@@ -73,62 +174,184 @@ export class ModelScheduler {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  private policy(level: number): QueuePolicy {
+    if (!this.db) return DEFAULT_QUEUE_POLICY;
+    return this.db.priorityQueuePolicy.get(level) ?? this.db.defaultQueuePolicy;
+  }
+
+  /** Triton: priority 0 or above priority_levels means the default level. */
+  private level(priority: number): number {
+    if (!this.db || this.db.priorityLevels === 0) return 0;
+    return priority >= 1 && priority <= this.db.priorityLevels ? priority : this.db.defaultPriorityLevel;
+  }
+
+  /** The queue timeout: the policy's default, or the request's own if the policy allows and it is shorter. */
+  private timeoutUs(level: number, requested: number): number {
+    const p = this.policy(level);
+    const base = p.defaultTimeoutMicroseconds;
+    if (p.allowTimeoutOverride && requested > 0 && (base === 0 || requested < base)) return requested;
+    return base;
+  }
+
+  private noteArrival(now: number, rows: number): void {
+    if (this.lastArrivalNs > 0) {
+      const gap = Math.max(0, now - this.lastArrivalNs) / Math.max(1, rows);
+      this.rowGapNs = Number.isFinite(this.rowGapNs) ? this.rowGapNs + ROW_GAP_SMOOTHING * (gap - this.rowGapNs) : gap;
+    }
+    this.lastArrivalNs = now;
+  }
+
+  /** The caller went away: leave the queue, or drop the answer of a running request. */
   private abandon(entry: Entry): void {
-    const at = this.queue.indexOf(entry);
-    if (at >= 0) {
-      this.queue.splice(at, 1);
+    if (entry.state === 'queued') {
+      this.queue.remove(entry);
+      this.finishEntry(entry);
       this.settle();
     }
-    // A running entry keeps its instance busy until the run ends; its result is dropped then.
-    entry.reject(abortError(entry.job.signal, this.label));
+    this.answer(entry, () => entry.reject(abortError(entry.job.signal, this.label)), true);
   }
 
   private pump(): void {
-    while (this.queue.length > 0) {
-      const inst = this.pool.acquire();
-      if (!inst) return;
-      this.dispatch(inst, this.queue.shift() as Entry);
+    const now = this.clock.nowNs();
+    const { rejected, nextTimeoutNs } = this.queue.expire(now);
+    for (const entry of rejected) {
+      this.finishEntry(entry);
+      const waited = Math.round((now - entry.enqueuedNs) / 1000);
+      const err = new InferError('DEADLINE_EXCEEDED', `${this.label}: request timed out in the queue after ${waited} µs (queue policy timeout)`);
+      this.answer(entry, () => entry.reject(err), true);
     }
+    let wakeAt = nextTimeoutNs;
+    while (this.queue.length > 0) {
+      const decision = formBatch(this.queue.ordered(), this.batch, now, this.rowGapNs);
+      if (decision.kind === 'wait') {
+        wakeAt = Math.min(wakeAt, decision.untilNs);
+        break;
+      }
+      if (decision.kind === 'empty') break;
+      const slot = this.pool.acquire();
+      if (!slot) break;
+      for (const entry of decision.items) this.queue.remove(entry);
+      this.dispatch(slot, decision.items);
+    }
+    if (rejected.length > 0) this.settle();
+    this.arm(wakeAt);
   }
 
-  private dispatch(inst: ModelInstance, entry: Entry): void {
-    const startNs = nowNs();
-    this.stats.recordQueue(startNs - entry.enqueuedNs);
-    entry.job.observer?.dequeued(startNs);
-    this.running++;
-    inst.run(entry.job.inputs, entry.job.outputs).then(
-      (result) => this.finish(inst, entry, result, null),
-      (err: Error) => this.finish(inst, entry, null, err),
+  private arm(atNs: number): void {
+    if (atNs === this.timerAtNs) return;
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    this.timerAtNs = atNs;
+    if (!Number.isFinite(atNs)) return;
+    this.cancelTimer = this.clock.setTimer(atNs, () => {
+      this.cancelTimer = null;
+      this.timerAtNs = Infinity;
+      this.pump();
+    });
+  }
+
+  private dispatch(slot: S, entries: Entry[]): void {
+    const startNs = this.clock.nowNs();
+    for (const e of entries) {
+      e.state = 'running';
+      this.stats.recordQueue(startNs - e.enqueuedNs);
+      e.job.observer?.dequeued(startNs);
+    }
+    this.running += entries.length;
+    let inputs: readonly Tensor[];
+    let outputs: readonly string[];
+    try {
+      inputs = entries.length === 1 ? entries[0].job.inputs : this.concatInputs(entries);
+      outputs = entries.length === 1 ? entries[0].job.outputs : [...entries[0].job.outputs].sort();
+    } catch (err) {
+      this.finish(slot, entries, null, err as Error);
+      return;
+    }
+    slot.run(inputs, outputs).then(
+      (result) => this.finish(slot, entries, result, null),
+      (err: Error) => this.finish(slot, entries, null, err),
     );
   }
 
-  private finish(inst: ModelInstance, entry: Entry, result: RunResult | null, err: Error | null): void {
-    this.running--;
-    if (entry.onAbort) entry.job.signal?.removeEventListener('abort', entry.onAbort);
+  private concatInputs(entries: Entry[]): Tensor[] {
+    return entries[0].job.inputs.map((t) => concatBatch(entries.map((e) => e.job.inputs.find((x) => x.name === t.name) as Tensor)));
+  }
+
+  private finish(slot: S, entries: Entry[], result: RunResult | null, err: Error | null): void {
+    this.running -= entries.length;
+    for (const e of entries) this.finishEntry(e);
     if (result) {
       const t = result.timings;
-      const observer = entry.job.observer;
-      observer?.executed({
-        batchSize: entry.job.rows,
-        requests: [observer],
+      const rows = entries.reduce((n, e) => n + e.rows, 0);
+      const observers = entries.flatMap((e) => (e.job.observer ? [e.job.observer] : []));
+      const record = {
+        batchSize: rows,
+        requests: observers,
         startNs: t.sentNs,
         inferStartNs: t.inferStartNs,
         inferEndNs: t.inferEndNs,
         endNs: t.returnedNs,
-      });
+      };
+      for (const o of observers) o.executed(record);
       this.stats.recordExecution({
-        requests: 1,
-        batchSize: entry.job.rows,
+        requests: entries.length,
+        batchSize: rows,
         computeInputNs: t.inferStartNs - t.sentNs,
         computeInferNs: t.inferEndNs - t.inferStartNs,
         computeOutputNs: t.returnedNs - t.inferEndNs,
       });
-      entry.resolve(result.outputs);
+      this.answerBatch(entries, result.outputs);
     } else {
-      entry.reject(err as Error);
+      const failure = err as Error;
+      for (const e of entries) this.answer(e, () => e.reject(failure), false);
     }
-    this.pool.release(inst);
     this.settle();
+    this.pool.release(slot);
+  }
+
+  private answerBatch(entries: Entry[], outputs: Tensor[]): void {
+    if (entries.length === 1) {
+      const e = entries[0];
+      this.answer(e, () => e.resolve(outputs), false);
+      return;
+    }
+    let parts: Map<string, Tensor[]>;
+    try {
+      const rows = entries.map((e) => e.rows);
+      parts = new Map(outputs.map((o) => [o.name, splitBatch(o, rows)]));
+    } catch (err) {
+      for (const e of entries) this.answer(e, () => e.reject(err as Error), false);
+      return;
+    }
+    entries.forEach((e, i) => {
+      const mine = e.job.outputs.map((name) => (parts.get(name) as Tensor[])[i]);
+      this.answer(e, () => e.resolve(mine), false);
+    });
+  }
+
+  /** Releases what an entry holds once it no longer runs or waits. */
+  private finishEntry(entry: Entry): void {
+    if (entry.state === 'done') return;
+    entry.state = 'done';
+    this.inflight.release(entry.bytes);
+    if (entry.onAbort) entry.job.signal?.removeEventListener('abort', entry.onAbort);
+  }
+
+  /**
+   * Settles the caller's promise once. With preserve_ordering, answers wait for every earlier request's
+   * (`immediate`: a caller that went away or timed out is told at once; its place in the order is freed).
+   */
+  private answer(entry: Entry, settle: () => void, immediate: boolean): void {
+    if (entry.answered) return;
+    entry.answered = true;
+    if (!this.ordered || immediate) {
+      settle();
+      entry.deliver = () => undefined;
+    } else {
+      entry.deliver = settle;
+    }
+    if (!this.ordered) return;
+    while (this.ordered.length > 0 && this.ordered[0].deliver) (this.ordered.shift() as Entry).deliver?.();
   }
 
   private settle(): void {

@@ -56,12 +56,26 @@ describe('completeModelConfig without a config.pbtxt', () => {
       ],
       versionPolicy: { kind: 'latest', numVersions: 1 },
       instanceGroup: [{ name: 'simple', kind: 'KIND_CPU', count: 1, gpus: [] }],
-      dynamicBatching: null,
+      // Triton's ONNX Runtime backend turns dynamic batching on when it auto-completes max_batch_size > 1.
+      dynamicBatching: {
+        preferredBatchSize: [],
+        maxQueueDelayMicroseconds: 0,
+        preserveOrdering: false,
+        priorityLevels: 0,
+        defaultPriorityLevel: 0,
+        defaultQueuePolicy: { timeoutAction: 'REJECT', defaultTimeoutMicroseconds: 0, allowTimeoutOverride: false, maxQueueSize: 0 },
+        priorityQueuePolicy: new Map(),
+      },
       parameters: {},
       defaultModelFilename: 'model.onnx',
       decoupled: false,
       responseCache: false,
     } satisfies ModelConfig);
+  });
+
+  it('leaves dynamic batching off when max_batch_size is given or auto-completes to 1 or less', () => {
+    expect(completeModelConfig('simple', null, SIMPLE, { defaultMaxBatchSize: 1 }).dynamicBatching).toBeNull();
+    expect(complete(config('max_batch_size: 8')).dynamicBatching).toBeNull();
   });
 
   it('uses options.defaultMaxBatchSize', () => {

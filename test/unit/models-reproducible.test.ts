@@ -26,6 +26,8 @@ describe('generated models are reproducible', () => {
       'test/fixtures/repo-all-types/identity_typed/1/model.onnx',
       'test/fixtures/repo-all-types/identity_typed/config.pbtxt',
       'test/fixtures/slow/1/model.onnx',
+      'test/fixtures/slow_echo/1/model.onnx',
+      'test/fixtures/tiny_mlp/1/model.onnx',
     ]);
   });
 

@@ -1,0 +1,186 @@
+// `npm run bench`: the side-by-side suite, every figure measured in this one run on this machine. Servers and the
+// load client (`inferd bench`) each run in their own process. Targets: the transport ceiling (bare grpc-js echo of
+// the same message sizes), the naive peer (proto-loader + onnxruntime on the main thread), inferd without and with
+// dynamic batching; the engine ceiling is onnxruntime's session.run in-process. Tiny (9.6k params) and medium
+// (2.9M params) MLPs, concurrency 1 and 32, batch-1 and batch-8 requests. Prints ratios and writes
+// bench/results/suite.json.
+
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { BenchReport, LevelReport } from '../src/cli/bench';
+import { REPO_ROOT, startServerProcess } from './server-process';
+import { nowUs, percentiles } from './stats';
+
+const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
+const MODELS = [
+  { key: 'tiny', dir: 'test/fixtures/tiny_mlp', inDim: 64, outDim: 10 },
+  { key: 'medium', dir: 'test/fixtures/medium_mlp', inDim: 512, outDim: 10 },
+] as const;
+const BATCHES = [1, 8];
+const CONCURRENCY = [1, 32];
+type Target = 'echo' | 'naive' | 'inferd' | 'inferd+batching';
+const TARGETS: Target[] = ['echo', 'naive', 'inferd', 'inferd+batching'];
+
+interface Row {
+  model: string;
+  batch: number;
+  concurrency: number;
+  target: Target;
+  level: LevelReport;
+}
+
+/** Starts `node script args` and resolves with the port it prints ("port N") and a stop function. */
+async function startChild(script: string, args: string[]): Promise<{ address: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/bench', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /port (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return {
+    address: `127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Runs `inferd bench` in its own process and returns its JSON report. */
+async function benchClient(address: string, model: string, inDim: number, batch: number): Promise<BenchReport> {
+  const out = path.join(os.tmpdir(), `inferd-suite-${process.pid}-${Date.now()}.json`);
+  const args = [CLI, 'bench', '-u', address, '-m', model, '-b', String(batch), '--input', `INPUT:FP32:-1,${inDim}`,
+    '--concurrency', CONCURRENCY.join(','), '--duration-ms', String(DURATION_MS), '--warmup', '200', '--json', out];
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`inferd bench exited with ${code}`))));
+  });
+  const report = JSON.parse(await fs.readFile(out, 'utf8')) as BenchReport;
+  await fs.rm(out);
+  return report;
+}
+
+async function engineCeiling(file: string, inDim: number, batch: number): Promise<{ p50Us: number; samplesPerS: number }> {
+  const session = await ort.InferenceSession.create(file);
+  const x = new Float32Array(batch * inDim).map(() => Math.random());
+  const samples: number[] = [];
+  const t0 = nowUs();
+  for (let i = 0; i < 3000; i++) {
+    const t = nowUs();
+    await session.run({ INPUT: new ort.Tensor('float32', x, [batch, inDim]) });
+    if (i >= 300) samples.push(nowUs() - t);
+  }
+  const elapsed = (nowUs() - t0) / 1e6;
+  await session.release();
+  return { p50Us: percentiles(samples).p50, samplesPerS: (3000 * batch) / elapsed };
+}
+
+async function inferdRepository(): Promise<string> {
+  const repo = await fs.mkdtemp(path.join(os.tmpdir(), 'inferd-suite-repo-'));
+  for (const m of MODELS) {
+    for (const [suffix, extra] of [['plain', ''], ['batching', 'dynamic_batching { }\n']]) {
+      const dir = path.join(repo, `${m.key}_${suffix}`);
+      await fs.mkdir(path.join(dir, '1'), { recursive: true });
+      await fs.copyFile(path.join(REPO_ROOT, m.dir, '1/model.onnx'), path.join(dir, '1/model.onnx'));
+      await fs.writeFile(path.join(dir, 'config.pbtxt'), `max_batch_size: 32\n${extra}`);
+    }
+  }
+  return repo;
+}
+
+const fmtK = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(2)}k` : v.toFixed(0));
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const rows: Row[] = [];
+  const engine: Record<string, { p50Us: number; samplesPerS: number }> = {};
+  for (const m of MODELS) {
+    for (const b of [1, 8, 32]) engine[`${m.key}/${b}`] = await engineCeiling(path.join(REPO_ROOT, m.dir, '1/model.onnx'), m.inDim, b);
+  }
+  const repo = await inferdRepository();
+  const inferd = await startServerProcess(['--model-repository', repo]);
+  try {
+    for (const m of MODELS) {
+      const naive = await startChild('naive-peer.js', [path.join(REPO_ROOT, m.dir, '1/model.onnx')]);
+      try {
+        for (const batch of BATCHES) {
+          const echo = await startChild('echo-server.js', [m.key, String(batch), String(m.outDim)]);
+          try {
+            const runs: Array<[Target, string, string]> = [
+              ['echo', echo.address, m.key],
+              ['naive', naive.address, m.key],
+              ['inferd', inferd.address, `${m.key}_plain`],
+              ['inferd+batching', inferd.address, `${m.key}_batching`],
+            ];
+            for (const [target, address, model] of runs) {
+              process.stderr.write(`${m.key} batch ${batch}: ${target}\n`);
+              const report = await benchClient(address, model, m.inDim, batch);
+              for (const level of report.levels) rows.push({ model: m.key, batch, concurrency: level.concurrency, target, level });
+            }
+          } finally {
+            await echo.stop();
+          }
+        }
+      } finally {
+        await naive.stop();
+      }
+    }
+  } finally {
+    await inferd.stop();
+    await fs.rm(repo, { recursive: true, force: true });
+  }
+
+  const find = (model: string, batch: number, c: number, t: Target): LevelReport =>
+    (rows.find((r) => r.model === model && r.batch === batch && r.concurrency === c && r.target === t) as Row).level;
+  console.log(`\ninferd side-by-side suite (${os.cpus().length} cores, ${DURATION_MS} ms per level, client in its own process)`);
+  console.log('\nengine ceiling: onnxruntime session.run in-process');
+  for (const m of MODELS) {
+    console.log(`  ${m.key.padEnd(7)}` + [1, 8, 32].map((b) => `batch ${b}: p50 ${engine[`${m.key}/${b}`].p50Us.toFixed(0)} µs, ${fmtK(engine[`${m.key}/${b}`].samplesPerS)} samples/s`).join(';  '));
+  }
+  console.log('\nthroughput in inferences/s (ratio to echo) and p50 latency µs');
+  console.log('model   batch  conc  ' + TARGETS.map((t) => t.padEnd(26)).join(''));
+  for (const m of MODELS) {
+    for (const b of BATCHES) {
+      for (const c of CONCURRENCY) {
+        const echo = find(m.key, b, c, 'echo');
+        const cells = TARGETS.map((t) => {
+          const l = find(m.key, b, c, t);
+          return `${fmtK(l.inferencesPerS)} (${(l.inferencesPerS / echo.inferencesPerS).toFixed(2)}×) ${l.latencyUs.p50.toFixed(0)}µs`.padEnd(26);
+        });
+        console.log(`${m.key.padEnd(8)}${String(b).padStart(5)}${String(c).padStart(6)}  ${cells.join('')}`);
+      }
+    }
+  }
+  const tinyEcho = find('tiny', 1, 32, 'echo').inferencesPerS;
+  const mediumEcho = find('medium', 1, 32, 'echo').inferencesPerS;
+  const targets = [
+    ['tiny, batch-1, c32, inferd+batching ≥ 0.85× echo', find('tiny', 1, 32, 'inferd+batching').inferencesPerS / tinyEcho, 0.85],
+    ['medium, batch-1, c32, inferd+batching ≥ 0.8× echo', find('medium', 1, 32, 'inferd+batching').inferencesPerS / mediumEcho, 0.8],
+    ['medium, batch-8, c32, inferd+batching ≥ 1.4× naive', find('medium', 8, 32, 'inferd+batching').inferencesPerS / find('medium', 8, 32, 'naive').inferencesPerS, 1.4],
+  ] as const;
+  console.log('\ntargets');
+  for (const [what, ratio, goal] of targets) console.log(`  ${ratio >= goal ? 'met ' : 'MISS'}  ${what}: ${ratio.toFixed(2)}×`);
+  for (const m of MODELS) {
+    const budget = find(m.key, 1, 1, 'echo').latencyUs.p50 + engine[`${m.key}/1`].p50Us + 60;
+    const got = find(m.key, 1, 1, 'inferd').latencyUs.p50;
+    console.log(`  ${got <= budget ? 'met ' : 'MISS'}  ${m.key} c1 p50 ${got.toFixed(0)} µs ≤ echo p50 + engine p50 + 60 µs = ${budget.toFixed(0)} µs`);
+  }
+  const out = path.join(REPO_ROOT, 'bench/results/suite.json');
+  await fs.mkdir(path.dirname(out), { recursive: true });
+  await fs.writeFile(out, JSON.stringify({ cores: os.cpus().length, durationMs: DURATION_MS, engine, rows }, null, 2) + '\n');
+  console.log(`\nwrote ${path.relative(REPO_ROOT, out)} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

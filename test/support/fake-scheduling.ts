@@ -1,0 +1,108 @@
+// Test doubles for unit tests of the scheduler's logic (not for anything served): a fake clock driven by the
+// test, and an instance pool whose instances hold each run until the test finishes it, answering with the
+// inputs copied to the requested outputs (an identity model) so tests can check which rows reached whom.
+
+import { EventEmitter } from 'node:events';
+import type { RunResult } from '../../src/runtime/model-instance';
+import type { Clock } from '../../src/scheduler/clock';
+import type { ExecutionSlot, SlotPool } from '../../src/scheduler/model-scheduler';
+import type { Tensor } from '../../src/tensor/tensor';
+
+export class FakeClock implements Clock {
+  now = 1_000_000;
+  private timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
+
+  nowNs(): number {
+    return this.now;
+  }
+
+  setTimer(atNs: number, fn: () => void): () => void {
+    const t = { at: atNs, fn, live: true };
+    this.timers.push(t);
+    return () => {
+      t.live = false;
+    };
+  }
+
+  /** Moves time forward by `ns`, firing due timers in order. */
+  advance(ns: number): void {
+    const end = this.now + ns;
+    for (;;) {
+      const due = this.timers.filter((t) => t.live && t.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      due.live = false;
+      this.now = Math.max(this.now, due.at);
+      due.fn();
+    }
+    this.timers = this.timers.filter((t) => t.live);
+    this.now = end;
+  }
+
+  get liveTimers(): number {
+    return this.timers.filter((t) => t.live).length;
+  }
+}
+
+export interface HeldRun {
+  inputs: readonly Tensor[];
+  outputs: readonly string[];
+  /** Answers with each requested output equal to the input of the same position (INPUTn → OUTPUTn). */
+  finish(): void;
+  fail(err: Error): void;
+}
+
+export class FakeSlot implements ExecutionSlot {
+  constructor(
+    readonly id: number,
+    private readonly pool: FakePool,
+  ) {}
+
+  run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      this.pool.held.push({
+        inputs,
+        outputs,
+        finish: () =>
+          resolve({
+            outputs: outputs.map((name) => {
+              const src = inputs.find((t) => t.name === name.replace('OUTPUT', 'INPUT')) as Tensor;
+              return { ...src, name };
+            }),
+            timings: { sentNs: 1, receivedNs: 2, inferStartNs: 3, inferEndNs: 4, returnedNs: 5 },
+          }),
+        fail: reject,
+      });
+    });
+  }
+}
+
+export class FakePool extends EventEmitter implements SlotPool<FakeSlot> {
+  readonly held: HeldRun[] = [];
+  private readonly idle: FakeSlot[];
+
+  constructor(size: number) {
+    super();
+    this.idle = Array.from({ length: size }, (_, i) => new FakeSlot(i, this));
+  }
+
+  acquire(): FakeSlot | null {
+    return this.idle.shift() ?? null;
+  }
+
+  release(slot: FakeSlot): void {
+    this.idle.push(slot);
+    this.emit('available');
+  }
+
+  /** Finishes the oldest held run and lets its promise callbacks run. */
+  async finishNext(): Promise<HeldRun> {
+    const run = this.held.shift();
+    if (!run) throw new Error('no run is in flight');
+    run.finish();
+    await flush();
+    return run;
+  }
+}
+
+/** Lets pending promise callbacks run. */
+export const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -1,0 +1,70 @@
+// Owns: the shared-slot hand-off (src/runtime/shared-channel.ts) within one thread: requests and results of every
+// numeric type round-trip as copies (never views of the shared buffer), BYTES or oversized runs are refused (the
+// caller then uses postMessage), and the response kind tells the main thread where the answer is.
+
+import { RESPONSE_BY_MESSAGE, RESPONSE_FAILED, RESPONSE_IN_SLOT, SharedChannel } from '../../src/runtime/shared-channel';
+import type { WireTensor } from '../../src/runtime/messages';
+
+const tensors = (): WireTensor[] => [
+  { name: 'a', type: 'float32', dims: [2, 2], data: new Float32Array([1.5, -2, 3, 4]) },
+  { name: 'b', type: 'int8', dims: [3], data: new Int8Array([-1, 0, 1]) },
+  { name: 'c', type: 'int64', dims: [2], data: new BigInt64Array([-(2n ** 40n), 7n]) },
+  { name: 'd', type: 'float16', dims: [1], data: new Uint16Array([0x3c00]) },
+  { name: 'e', type: 'float64', dims: [1], data: new Float64Array([Math.PI]) },
+];
+
+describe('SharedChannel', () => {
+  it('carries a request with tensors of several types, copied out of the shared buffer', async () => {
+    const main = SharedChannel.create(4096);
+    const worker = new SharedChannel(main.buffer);
+    expect(main.sendRequest(7, tensors(), ['y', 'z'])).toBe(true);
+    expect(worker.waitRequest(0, 1000)).toBe(7);
+    const req = worker.readRequest();
+    expect(req.outputs).toEqual(['y', 'z']);
+    expect(req.inputs.map((t) => [t.name, t.type, t.dims, Array.from(t.data as ArrayLike<unknown>)])).toEqual(
+      tensors().map((t) => [t.name, t.type, t.dims, Array.from(t.data as ArrayLike<unknown>)]),
+    );
+    expect(req.inputs.map((t) => (t.data as Float32Array).constructor)).toEqual(tensors().map((t) => (t.data as Float32Array).constructor));
+    expect(req.inputs.every((t) => !((t.data as Float32Array).buffer instanceof SharedArrayBuffer))).toBe(true);
+  });
+
+  it('carries results and failures back, and says when the answer went by message', async () => {
+    const main = SharedChannel.create(4096);
+    const worker = new SharedChannel(main.buffer);
+    const timings = { receivedNs: 1, inferStartNs: 2, inferEndNs: 3 };
+    expect(worker.sendResult(1, [tensors()[0]], timings)).toBe(true);
+    expect(await main.responded(1)).toBe(true);
+    const ok = main.readResponse();
+    expect(ok.kind).toBe(RESPONSE_IN_SLOT);
+    expect(ok.timings).toEqual(timings);
+    expect(Array.from(ok.outputs[0].data as Float32Array)).toEqual([1.5, -2, 3, 4]);
+    worker.sendFailure(2, 'bad input');
+    expect(await main.responded(2)).toBe(true);
+    expect(main.readResponse()).toMatchObject({ kind: RESPONSE_FAILED, message: 'bad input' });
+    worker.sentByMessage(3);
+    expect(await main.responded(3)).toBe(true);
+    expect(main.readResponse().kind).toBe(RESPONSE_BY_MESSAGE);
+  });
+
+  it('returns the last request id when woken by a nudge or a timeout without a new request', () => {
+    const ch = SharedChannel.create(16);
+    expect(ch.waitRequest(0, 1)).toBe(0);
+    ch.nudge();
+    expect(ch.waitRequest(0, 1)).toBe(0);
+  });
+
+  it('refuses string tensors and runs larger than the slot', () => {
+    const ch = SharedChannel.create(16);
+    expect(ch.sendRequest(1, [{ name: 's', type: 'string', dims: [1], data: ['x'] }], [])).toBe(false);
+    expect(ch.sendRequest(1, [{ name: 'a', type: 'float32', dims: [8], data: new Float32Array(8) }], [])).toBe(false);
+    expect(ch.sendRequest(1, [{ name: 'a', type: 'float32', dims: [4], data: new Float32Array(4) }], [])).toBe(true);
+  });
+
+  it('releases a main-thread waiter when woken without an answer (the worker is gone)', async () => {
+    const ch = SharedChannel.create(16);
+    const waiting = ch.responded(5);
+    await new Promise((r) => setImmediate(r));
+    ch.wake();
+    expect(await waiting).toBe(false);
+  });
+});

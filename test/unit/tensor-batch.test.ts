@@ -1,0 +1,55 @@
+// Owns: batch concatenation and splitting along dim 0 (src/tensor/batch.ts) for every datatype.
+
+import { concatBatch, splitBatch } from '../../src/tensor/batch';
+import { DATATYPES, DATATYPE_INFO, type Datatype } from '../../src/tensor/datatypes';
+import type { NumericData, Tensor } from '../../src/tensor/tensor';
+
+/** A [rows, 3] tensor whose element i of request `tag` is tag*100 + i (BYTES: the same as text). */
+function tensor(datatype: Datatype, rows: number, tag: number): Tensor {
+  const n = rows * 3;
+  const values = Array.from({ length: n }, (_, i) => tag * 100 + i);
+  if (datatype === 'BYTES') {
+    return { name: 'X', datatype, shape: [rows, 3], data: values.map((v) => new TextEncoder().encode(`r${v}`)) };
+  }
+  const Ctor = DATATYPE_INFO[datatype].array as unknown as new (n: number) => NumericData;
+  const data = new Ctor(n);
+  values.forEach((v, i) => {
+    (data as unknown as Array<number | bigint>)[i] = data instanceof BigInt64Array || data instanceof BigUint64Array ? BigInt(v) : datatype === 'BOOL' ? v % 2 : v;
+  });
+  return { name: 'X', datatype, shape: [rows, 3], data };
+}
+
+const plain = (t: Tensor): unknown[] =>
+  t.datatype === 'BYTES' ? (t.data as Uint8Array[]).map((e) => new TextDecoder().decode(e)) : Array.from(t.data as ArrayLike<unknown>);
+
+describe('concatBatch and splitBatch', () => {
+  it.each([...DATATYPES])(
+    '%s: three requests of 1, 2 and 4 rows round-trip, each getting exactly its rows',
+    (datatype) => {
+      const parts = [tensor(datatype, 1, 1), tensor(datatype, 2, 2), tensor(datatype, 4, 3)];
+      const joined = concatBatch(parts);
+      expect(joined.shape).toEqual([7, 3]);
+      expect(joined.datatype).toBe(datatype);
+      expect(plain(joined)).toEqual(parts.flatMap(plain));
+      const split = splitBatch(joined, [1, 2, 4]);
+      expect(split.map((t) => t.shape)).toEqual([[1, 3], [2, 3], [4, 3]]);
+      split.forEach((t, i) => expect(plain(t)).toEqual(plain(parts[i])));
+    },
+  );
+
+  it('returns a lone tensor unchanged (no copy)', () => {
+    const t = tensor('FP32', 2, 1);
+    expect(concatBatch([t])).toBe(t);
+    expect(splitBatch(t, [2])[0]).toBe(t);
+  });
+
+  it('refuses to join tensors whose non-batch dims differ', () => {
+    const a = tensor('FP32', 1, 1);
+    const b: Tensor = { ...tensor('FP32', 1, 2), shape: [1, 1, 3] };
+    expect(() => concatBatch([a, b])).toThrow(/cannot batch tensor 'X'/);
+  });
+
+  it('refuses a split whose rows do not add up to the batch', () => {
+    expect(() => splitBatch(tensor('INT32', 3, 1), [1, 1])).toThrow(/3 rows|has shape \[3,3\]/);
+  });
+});
