@@ -4,6 +4,7 @@
 // ValidateOutputs) and Triton core's defaults.
 
 import { DATATYPE_INFO, datatypeFromOrt, type Datatype } from '../tensor/datatypes';
+import { resolveDecoupledLoop } from './decoupled-loop';
 import {
   DEFAULT_QUEUE_POLICY,
   type DynamicBatching,
@@ -237,19 +238,24 @@ export function completeModelConfig(
     output: onnx.outputs.map((o) => modelTensor(o, 'output')),
   };
   const maxBatchSize = resolveMaxBatchSize(p, model, options);
+  const input = completeTensors('input', p.input, model.input, maxBatchSize);
+  const output = completeTensors('output', p.output, model.output, maxBatchSize);
+  const parameters = { ...(p.parameters ?? {}) };
+  const decoupled = p.decoupled ?? false;
   return {
     name: modelName,
     platform: 'onnxruntime_onnx',
     backend: 'onnxruntime',
     maxBatchSize,
-    input: completeTensors('input', p.input, model.input, maxBatchSize),
-    output: completeTensors('output', p.output, model.output, maxBatchSize),
+    input,
+    output,
     versionPolicy: p.versionPolicy ?? { kind: 'latest', numVersions: 1 },
     instanceGroup: instanceGroups(modelName, p),
     dynamicBatching: completeDynamicBatching(p.dynamicBatching, maxBatchSize),
-    parameters: { ...(p.parameters ?? {}) },
+    parameters,
     defaultModelFilename: p.defaultModelFilename !== undefined && p.defaultModelFilename !== '' ? p.defaultModelFilename : 'model.onnx',
-    decoupled: p.decoupled ?? false,
+    decoupled,
+    loop: resolveDecoupledLoop(decoupled, parameters, input, output),
     responseCache: p.responseCache ?? false,
   };
 }

@@ -6,6 +6,8 @@ import { InferError, invalidArgument, notFound } from '../errors';
 import type { IndexEntry, ModelRepository } from '../repository/model-repository';
 import type { ModelVersion } from '../repository/model-version';
 import type { ModelStats } from '../telemetry/model-stats';
+import { FINAL_RESPONSE, runDecoupled, type ResponseSink } from './decoupled-infer';
+import { StreamCounters } from './stream-counters';
 import type { InferRequest, InferResponse, ModelMetadata, Params, ServerMetadata } from './types';
 import { validateRequest } from './validate-request';
 
@@ -16,6 +18,7 @@ const nowNs = (): number => Number(process.hrtime.bigint());
 
 export class DataPlane {
   private draining = false;
+  readonly streamCounters = new StreamCounters();
 
   constructor(
     private readonly repository: ModelRepository,
@@ -74,10 +77,35 @@ export class DataPlane {
     try {
       const serving = mv.serving;
       if (!serving) throw new InferError('UNAVAILABLE', `${mv.label} is ${mv.state}`);
+      if (serving.config.decoupled) {
+        throw new InferError('UNIMPLEMENTED', `${mv.label} is decoupled: its responses stream, use the ModelStreamInfer RPC`);
+      }
       const { outputs, rows } = validateRequest(mv.label, serving.config, req);
       const tensors = await serving.scheduler.submit({ inputs: req.inputs, outputs, rows, signal: req.signal });
       mv.stats.recordSuccess(nowNs() - started);
       return { modelName: mv.name, modelVersion: String(mv.version), id: req.id, parameters: {}, outputs: tensors };
+    } catch (err) {
+      mv.stats.recordFailure(nowNs() - started);
+      throw err;
+    }
+  }
+
+  /**
+   * One request of a stream (stream-infer.ts): a decoupled model runs its loop and sends each step, then an empty
+   * final response; any other model sends its one response, flagged final.
+   */
+  async inferStreamed(req: InferRequest, sink: ResponseSink): Promise<void> {
+    const mv = this.repository.resolve(req.modelName, req.modelVersion);
+    const serving = mv.serving;
+    if (!serving?.config.decoupled) {
+      const response = await this.infer(req);
+      response.parameters[FINAL_RESPONSE] = true;
+      return sink.send(response);
+    }
+    const started = nowNs();
+    try {
+      await runDecoupled(mv.label, mv.version, serving, req, sink, () => this.streamCounters.loopSteps++);
+      mv.stats.recordSuccess(nowNs() - started);
     } catch (err) {
       mv.stats.recordFailure(nowNs() - started);
       throw err;

@@ -1,15 +1,12 @@
 // The GRPCInferenceService handlers: each RPC decodes its message (convert.ts), calls the data plane, and
 // answers with a status from status.ts. Client cancellation and deadlines abort the request's AbortSignal.
+// ModelStreamInfer lives in stream-infer.ts.
 
-import { status, type ServerUnaryCall, type ServerDuplexStream, type sendUnaryData } from '@grpc/grpc-js';
+import type { ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import type { DataPlane } from '../dataplane/dataplane';
 import { InferError } from '../errors';
 import type { Logger } from '../telemetry/logger';
-import type {
-  GRPCInferenceServiceServer,
-  ModelInferRequest,
-  ModelStreamInferResponse,
-} from '../../generated/inference/grpc_service';
+import type { GRPCInferenceServiceServer, ModelInferRequest } from '../../generated/inference/grpc_service';
 import {
   toInferRequest,
   toModelIndex,
@@ -20,6 +17,7 @@ import {
   wantsTypedOutput,
 } from './convert';
 import { isInternal, toServiceError } from './status';
+import { handleModelStreamInfer } from './stream-infer';
 
 type Handler<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>;
 
@@ -57,12 +55,7 @@ export function createInferenceService(dataplane: DataPlane, log: Logger): GRPCI
       const response = await dataplane.infer(request);
       return toModelInferResponse(response, wantsTypedOutput(request));
     }),
-    modelStreamInfer: (call: ServerDuplexStream<ModelInferRequest, ModelStreamInferResponse>) => {
-      call.emit('error', {
-        code: status.UNIMPLEMENTED,
-        details: 'ModelStreamInfer is not implemented yet; use ModelInfer',
-      });
-    },
+    modelStreamInfer: handleModelStreamInfer(dataplane, log),
     modelConfig: unary('ModelConfig', (r) => ({ config: toProtoModelConfig(dataplane.modelConfig(r.name, r.version)) })),
     modelStatistics: unary('ModelStatistics', (r) => ({
       modelStats: dataplane.modelStatistics(r.name, r.version).map(toModelStatistics),
