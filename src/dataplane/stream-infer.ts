@@ -51,7 +51,9 @@ function messageBytes(message: StreamMessage): number {
 }
 
 export class InferStream {
-  private readonly abort = new AbortController();
+  /** One controller per request in flight (a shared signal would collect a listener per scheduler job). */
+  private readonly running = new Set<AbortController>();
+  private cancelled = false;
   private readonly counters: StreamCounters;
   private inFlight = 0;
   private blocked = false;
@@ -72,15 +74,20 @@ export class InferStream {
     this.counters.streamsActive++;
   }
 
-  /** Starts one request (its signal is the stream's: cancelling the stream cancels it). */
+  /** Starts one request; cancelling the stream aborts it. */
   request(req: InferRequest): void {
     if (this.finished || this.halfClosed) return;
-    const request: InferRequest = { ...req, signal: this.abort.signal };
+    const abort = new AbortController();
+    this.running.add(abort);
+    const request: InferRequest = { ...req, signal: abort.signal };
     this.started();
     this.dataplane
       .inferStreamed(request, { send: (response) => this.send({ kind: 'response', request, response }) })
       .catch((error: unknown) => this.fail(request, error))
-      .finally(() => this.done());
+      .finally(() => {
+        this.running.delete(abort);
+        this.done();
+      });
   }
 
   /** Answers a request the transport could not decode with an error; the stream goes on. */
@@ -100,7 +107,8 @@ export class InferStream {
   cancel(): void {
     if (this.finished) return;
     this.finish();
-    this.abort.abort();
+    this.cancelled = true;
+    for (const abort of this.running) abort.abort();
     for (const m of this.unflushed) this.counters.flushed(m.bytes);
     this.unflushed.clear();
     this.wakeWriters();
@@ -125,7 +133,7 @@ export class InferStream {
   }
 
   private fail(request: RequestHeader, error: unknown): Promise<void> {
-    if (this.abort.signal.aborted) return Promise.resolve();
+    if (this.cancelled) return Promise.resolve();
     return this.send({ kind: 'error', request, error });
   }
 
