@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_SETTINGS, type ServerSettings } from '../config/server-settings';
 import { InferdServer } from '../server';
 import { createLogger } from '../telemetry/logger';
+import { addGenerateCommand } from './generate';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -57,6 +58,8 @@ program
     process.on('SIGINT', () => shutdown('SIGINT'));
     await server.start();
   });
+
+addGenerateCommand(program, int);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`inferd: ${err instanceof Error ? err.message : String(err)}`);

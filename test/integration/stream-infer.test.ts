@@ -4,10 +4,12 @@
 // process that stops reading (real HTTP/2 and TCP back-pressure).
 
 import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as ort from 'onnxruntime-node';
 import { COUNTER_FILL } from '../../scripts/streaming-models';
+import { generate } from '../../src/cli/generate';
 import type { InferdServer } from '../../src/server';
 import type { ModelInferRequest, ModelInferResponse, ModelStreamInferResponse } from '../../generated/inference/grpc_service';
 import {
@@ -34,7 +36,10 @@ beforeAll(async () => {
     mlp: path.join(MODELS_DIR, 'mlp'),
     generator: path.join(MODELS_DIR, 'generator'),
     counter: path.join(FIXTURES_DIR, 'counter'),
+    counter_bad: path.join(FIXTURES_DIR, 'counter'),
   });
+  const badConfig = path.join(repo, 'counter_bad/config.pbtxt');
+  await fs.writeFile(badConfig, (await fs.readFile(badConfig, 'utf8')).replace('name: "counter"', 'name: "counter_bad"').replace('NEXT:COUNT', 'FILL:COUNT'));
   server = await startServer({ modelRepository: repo });
   gen = tsProtoClient(server.address);
   pl = protoLoaderClient(server.address);
@@ -199,6 +204,13 @@ describe('ModelStreamInfer', () => {
 });
 
 describe('decoupled models', () => {
+  test('a loop declaration that does not fit the model leaves it UNAVAILABLE with the reason', async () => {
+    const idx = await call<{ models: Array<{ name: string; state: string; reason: string }> }>(gen, 'repositoryIndex', { ready: false });
+    const bad = idx.models.find((m) => m.name === 'counter_bad')!;
+    expect(bad.state).toBe('UNAVAILABLE');
+    expect(bad.reason).toMatch(/parameter 'loop.feedback': output 'FILL' is FP32 but input 'COUNT' is INT64/);
+  });
+
   test('one response per step, then an empty response flagged triton_final_response', async () => {
     const s = openStream<ModelStreamInferResponse>(gen);
     s.call.write(counterRequest('c', 1, 3));
@@ -285,6 +297,14 @@ describe('decoupled models', () => {
     expect(s.messages.every((m) => m.error_message === '')).toBe(true);
     expect(streamed).toBe(expected);
     expect(s.messages[s.messages.length - 1].infer_response.parameters.triton_final_response.bool_param).toBe(true);
+  });
+
+  test('the example client (inferd generate) prints the characters as they stream', async () => {
+    const pieces: string[] = [];
+    const count = await generate('Four score', { url: server.address, model: 'generator', maxTokens: 20 }, (t) => pieces.push(t));
+    expect(count).toBe(20);
+    expect(pieces).toHaveLength(20);
+    expect(pieces.join('')).toBe(' and seven years ago');
   });
 
   test('client cancel mid-generation stops the loop: the step count stops growing', async () => {
