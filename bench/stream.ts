@@ -54,6 +54,20 @@ function streamRate(client: GRPCInferenceServiceClient, count: number): Promise<
   });
 }
 
+/** Inferences/s of `count` unary ModelInfer calls with WINDOW in flight (the same work without a stream). */
+async function unaryRate(client: GRPCInferenceServiceClient, count: number): Promise<number> {
+  const request = simpleRequest('bench');
+  let next = 0;
+  const t0 = nowUs();
+  const worker = async (): Promise<void> => {
+    while (next++ < count) {
+      await new Promise<void>((resolve, reject) => client.modelInfer(request, (err) => (err ? reject(err) : resolve())));
+    }
+  };
+  await Promise.all(Array.from({ length: WINDOW }, worker));
+  return (count / (nowUs() - t0)) * 1e6;
+}
+
 async function startEcho(): Promise<{ address: string; stop(): void }> {
   const child = spawn(process.execPath, [path.join(__dirname, 'echo-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
@@ -121,9 +135,11 @@ export async function streamBenchmark(serveArgs: string[]): Promise<void> {
     await streamRate(echoClient, WARMUP);
     const served: number[] = [];
     const ceiling: number[] = [];
+    const unary: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       served.push(await streamRate(inferdClient, REQUESTS));
       ceiling.push(await streamRate(echoClient, REQUESTS));
+      unary.push(await unaryRate(inferdClient, REQUESTS));
     }
     const s = median(served);
     const e = median(ceiling);
@@ -131,6 +147,7 @@ export async function streamBenchmark(serveArgs: string[]): Promise<void> {
     console.log(`  bare grpc-js bidi echo (same message sizes): ${e.toFixed(0)} msg/s`);
     console.log(`  inferd:                                     ${s.toFixed(0)} inferences/s`);
     console.log(`  ratio inferd / echo ceiling:                ${(s / e).toFixed(2)}× (target ≥ 0.7×)`);
+    console.log(`  for reference, inferd unary ModelInfer with ${WINDOW} in flight: ${median(unary).toFixed(0)} inferences/s`);
 
     await generations(inferdClient, 1, 20);
     for (const n of [1, 8]) {
