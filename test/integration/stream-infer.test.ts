@@ -338,8 +338,8 @@ describe('decoupled models', () => {
       await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
       child.kill('SIGSTOP');
       await until(() => counters().pauses > pausesBefore);
-      const paused = await settled(() => counters().loopSteps);
-      await sleep(300);
+      const paused = await settled(() => counters().loopSteps, 500);
+      await sleep(500);
       expect(counters().loopSteps).toBe(paused);
       expect(counters().bufferedBytes).toBeGreaterThan(0);
       expect(counters().bufferedBytes).toBeLessThanOrEqual(32 * messageBytes);
