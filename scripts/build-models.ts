@@ -1,11 +1,13 @@
-// Owns: building the default model repository (models/simple, models/simple_string, models/mlp) and the ONNX test
-// fixtures under test/fixtures/ (repo-all-types, corrupt, slow, slow_echo, tiny_mlp, medium_mlp). Run `node dist/scripts/build-models.js`;
+// Owns: building the default model repository (models/simple, models/simple_string, models/mlp, models/generator) and
+// the ONNX test fixtures under test/fixtures/ (repo-all-types, corrupt, slow, slow_echo, tiny_mlp, medium_mlp, counter).
+// Run `node dist/scripts/build-models.js`;
 // `buildAll()` rebuilds everything in memory so a test can compare it with the committed files.
 
 import * as fs from 'fs';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { DT, ElemType, encodeModel, floatTensor, model, mulberry32, node, uniformF32, valueInfo } from './onnx-builder';
+import { counterConfig, counterModel, generatorConfig, generatorModel } from './streaming-models';
 
 // ---------- Triton-style config.pbtxt ----------
 
@@ -230,6 +232,10 @@ export function buildAll(): Map<string, Uint8Array | string> {
   files.set('test/fixtures/slow_echo/1/model.onnx', slowModel('slow_echo'));
   files.set('test/fixtures/tiny_mlp/1/model.onnx', mlpModel('tiny_mlp', mlpWeights(TINY_MLP_WIDTHS, TINY_MLP_SEED)));
   files.set('test/fixtures/medium_mlp/1/model.onnx', mlpModel('medium_mlp', mlpWeights(MEDIUM_MLP_WIDTHS, MEDIUM_MLP_SEED)));
+  files.set('models/generator/config.pbtxt', generatorConfig());
+  files.set('models/generator/1/model.onnx', generatorModel());
+  files.set('test/fixtures/counter/config.pbtxt', counterConfig());
+  files.set('test/fixtures/counter/1/model.onnx', counterModel());
   return files;
 }
 

@@ -10,6 +10,7 @@ import { registerModelsCommand } from './models-command';
 import { baselineCommand } from './models-baseline';
 import { addTelemetryOptions, telemetrySettings } from './telemetry-options';
 import { registerBench } from './bench';
+import { addGenerateCommand } from './generate';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -92,6 +93,7 @@ addSecurityOptions(serve)
 
 registerModelsCommand(program);
 registerBench(program);
+addGenerateCommand(program, int);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`inferd: ${err instanceof Error ? err.message : String(err)}`);

@@ -4,6 +4,7 @@
 // ValidateOutputs) and Triton core's defaults.
 
 import { DATATYPE_INFO, datatypeFromOrt, type Datatype } from '../tensor/datatypes';
+import { resolveDecoupledLoop } from './decoupled-loop';
 import {
   DEFAULT_QUEUE_POLICY,
   type DynamicBatching,
@@ -237,13 +238,17 @@ export function completeModelConfig(
     output: onnx.outputs.map((o) => modelTensor(o, 'output')),
   };
   const maxBatchSize = resolveMaxBatchSize(p, model, options);
+  const input = completeTensors('input', p.input, model.input, maxBatchSize);
+  const output = completeTensors('output', p.output, model.output, maxBatchSize);
+  const parameters = { ...(p.parameters ?? {}) };
+  const decoupled = p.decoupled ?? false;
   return {
     name: modelName,
     platform: 'onnxruntime_onnx',
     backend: 'onnxruntime',
     maxBatchSize,
-    input: completeTensors('input', p.input, model.input, maxBatchSize),
-    output: completeTensors('output', p.output, model.output, maxBatchSize),
+    input,
+    output,
     versionPolicy: p.versionPolicy ?? { kind: 'latest', numVersions: 1 },
     instanceGroup: instanceGroups(modelName, p),
     // As Triton's ONNX Runtime backend: a model whose max_batch_size is auto-completed above 1 and whose config
@@ -252,9 +257,10 @@ export function completeModelConfig(
       p.dynamicBatching ?? (p.maxBatchSize === undefined && maxBatchSize > 1 ? {} : undefined),
       maxBatchSize,
     ),
-    parameters: { ...(p.parameters ?? {}) },
+    parameters,
     defaultModelFilename: p.defaultModelFilename !== undefined && p.defaultModelFilename !== '' ? p.defaultModelFilename : 'model.onnx',
-    decoupled: p.decoupled ?? false,
+    decoupled,
+    loop: resolveDecoupledLoop(decoupled, parameters, input, output),
     responseCache: p.responseCache ?? false,
   };
 }

@@ -3,6 +3,7 @@
 // completed from the ONNX model itself (autocomplete.ts).
 
 import type { Datatype } from '../tensor/datatypes';
+import type { DecoupledLoop } from './decoupled-loop';
 
 export interface TensorConfig {
   name: string;
@@ -65,6 +66,8 @@ export interface ModelConfig {
   defaultModelFilename: string;
   /** Triton `model_transaction_policy { decoupled: true }`. */
   decoupled: boolean;
+  /** The iterative loop of a decoupled model (`loop.*` parameters, decoupled-loop.ts); null otherwise. */
+  loop: DecoupledLoop | null;
   /** Triton `response_cache { enable: true }`. */
   responseCache: boolean;
 }

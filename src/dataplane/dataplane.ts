@@ -13,6 +13,8 @@ import { submitRetryingCrash } from './crash-retry';
 import { responseCacheKey, type ResponseCache } from './response-cache';
 import type { InferenceObservation, InferenceTelemetry } from '../telemetry/inference-telemetry';
 import { failureReason, type ModelStats } from '../telemetry/model-stats';
+import { FINAL_RESPONSE, runDecoupled, type ResponseSink } from './decoupled-infer';
+import { StreamCounters } from './stream-counters';
 import type { InferRequest, InferResponse, ModelMetadata, Params, ServerMetadata } from './types';
 import { schedulingParams } from '../scheduler/request-params';
 import { validateRequest } from './validate-request';
@@ -24,6 +26,7 @@ const nowNs = (): number => Number(process.hrtime.bigint());
 
 export class DataPlane {
   private draining = false;
+  readonly streamCounters = new StreamCounters();
 
   constructor(
     private readonly repository: ModelRepository,
@@ -90,6 +93,9 @@ export class DataPlane {
     try {
       const serving = mv.serving;
       if (!serving) throw new InferError('UNAVAILABLE', `${mv.label} is ${mv.state}`);
+      if (serving.config.decoupled) {
+        throw new InferError('UNIMPLEMENTED', `${mv.label} is decoupled: its responses stream, use the ModelStreamInfer RPC`);
+      }
       const { outputs, rows } = validateRequest(mv.label, serving.config, req);
       const policy = inputPolicyOf(serving.config);
       if (policy) applyInputPolicy(mv.label, policy, req.inputs);
@@ -130,6 +136,28 @@ export class DataPlane {
       const ns = nowNs() - started;
       mv.stats.recordFailure(ns, failureReason(err));
       observer?.failed(err, ns);
+      throw err;
+    }
+  }
+
+  /**
+   * One request of a stream (stream-infer.ts): a decoupled model runs its loop and sends each step, then an empty
+   * final response; any other model sends its one response, flagged final.
+   */
+  async inferStreamed(req: InferRequest, sink: ResponseSink): Promise<void> {
+    const mv = this.repository.resolve(req.modelName, req.modelVersion);
+    const serving = mv.serving;
+    if (!serving?.config.decoupled) {
+      const response = await this.infer(req);
+      response.parameters[FINAL_RESPONSE] = true;
+      return sink.send(response);
+    }
+    const started = nowNs();
+    try {
+      await runDecoupled(mv.label, mv.version, serving, req, sink, () => this.streamCounters.loopSteps++);
+      mv.stats.recordSuccess(nowNs() - started);
+    } catch (err) {
+      mv.stats.recordFailure(nowNs() - started);
       throw err;
     }
   }

@@ -1,6 +1,6 @@
 // The GRPCInferenceService handlers: each RPC decodes its message (convert.ts), calls the data plane, and
 // answers with a status from status.ts. Client cancellation and deadlines abort the request's AbortSignal.
-// Every call is observed (span continuing the caller's trace, gRPC metrics) through telemetry's RpcTelemetry.
+// ModelStreamInfer lives in stream-infer.ts. Every call is observed (span continuing the caller's trace, gRPC metrics) through telemetry's RpcTelemetry.
 
 import { Metadata, status, type ServerUnaryCall, type ServerDuplexStream, type sendUnaryData } from '@grpc/grpc-js';
 import type { DataPlane } from '../dataplane/dataplane';
@@ -22,6 +22,7 @@ import {
   wantsTypedOutput,
 } from './convert';
 import { isInternal, toServiceError } from './status';
+import { handleModelStreamInfer } from './stream-infer';
 
 type Handler<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>, rpc: RpcObservation) => Res | Promise<Res>;
 
@@ -109,12 +110,7 @@ export function createInferenceService(
         answered = true;
       }
     }),
-    modelStreamInfer: (call: ServerDuplexStream<ModelInferRequest, ModelStreamInferResponse>) => {
-      call.emit('error', {
-        code: status.UNIMPLEMENTED,
-        details: 'ModelStreamInfer is not implemented yet; use ModelInfer',
-      });
-    },
+    modelStreamInfer: handleModelStreamInfer(dataplane, log),
     modelConfig: unary('ModelConfig', (r) => ({ config: toProtoModelConfig(dataplane.modelConfig(r.name, r.version)) })),
     modelStatistics: unary('ModelStatistics', (r) => ({
       modelStats: dataplane.modelStatistics(r.name, r.version).map(toModelStatistics),

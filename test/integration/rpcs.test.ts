@@ -10,6 +10,7 @@ import type {
   ModelInferResponse,
   ModelMetadataResponse,
   ModelStatisticsResponse,
+  ModelStreamInferResponse,
   RepositoryIndexResponse,
   ServerMetadataResponse,
 } from '../../generated/inference/grpc_service';
@@ -205,14 +206,20 @@ describe('ModelInfer', () => {
     expect(probs[0]).not.toBeCloseTo(probs[3], 5);
   });
 
-  test('ModelStreamInfer is declared and answers UNIMPLEMENTED until streaming lands', async () => {
-    const stream = (gen as unknown as { modelStreamInfer(): grpc.ClientDuplexStream<unknown, unknown> }).modelStreamInfer();
-    const err = await new Promise<grpc.ServiceError>((resolve) => {
-      stream.on('error', resolve);
-      stream.on('data', () => undefined);
+  test('ModelStreamInfer answers a request with its result, then ends cleanly after half-close', async () => {
+    const stream = (gen as unknown as { modelStreamInfer(): grpc.ClientDuplexStream<unknown, ModelStreamInferResponse> }).modelStreamInfer();
+    const messages: ModelStreamInferResponse[] = [];
+    await new Promise<void>((resolve, reject) => {
+      stream.on('error', reject);
+      stream.on('data', (m: ModelStreamInferResponse) => messages.push(m));
+      stream.on('end', resolve);
       stream.write(simpleRequest('s'));
+      stream.end();
     });
-    expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
+    expect(messages).toHaveLength(1);
+    expect(messages[0].errorMessage).toBe('');
+    expect(messages[0].inferResponse?.id).toBe('s');
+    expect(int32Values(messages[0].inferResponse!.rawOutputContents[0])).toEqual(A.map((a, i) => a + B[i]));
   });
 });
 
@@ -242,7 +249,7 @@ describe('ModelStatistics', () => {
     // The malformed request was rejected while decoding, before it reached the model: not a model failure.
     expect(st.fail!.count).toBe(st0.fail!.count);
     const all = await call<{ model_stats: Array<{ name: string }> }>(pl, 'modelStatistics', {});
-    expect(all.model_stats.map((m) => m.name).sort()).toEqual(['mlp', 'simple', 'simple_string']);
+    expect(all.model_stats.map((m) => m.name).sort()).toEqual(['generator', 'mlp', 'simple', 'simple_string']);
   });
 
   test('unknown model is NOT_FOUND', async () => {
@@ -254,12 +261,13 @@ describe('repository RPCs', () => {
   test('RepositoryIndex lists every model with version and state (both clients)', async () => {
     const idx = await call<RepositoryIndexResponse>(gen, 'repositoryIndex', { repositoryName: '', ready: false });
     expect(idx.models).toEqual([
+      { name: 'generator', version: '1', state: 'READY', reason: '' },
       { name: 'mlp', version: '1', state: 'READY', reason: '' },
       { name: 'simple', version: '1', state: 'READY', reason: '' },
       { name: 'simple_string', version: '1', state: 'READY', reason: '' },
     ]);
     const viaPl = await call<{ models: unknown[] }>(pl, 'repositoryIndex', { ready: true });
-    expect(viaPl.models).toHaveLength(3);
+    expect(viaPl.models).toHaveLength(4);
   });
 
   test('load and unload are refused in control mode none', async () => {

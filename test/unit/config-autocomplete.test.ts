@@ -69,6 +69,7 @@ describe('completeModelConfig without a config.pbtxt', () => {
       parameters: {},
       defaultModelFilename: 'model.onnx',
       decoupled: false,
+      loop: null,
       responseCache: false,
     } satisfies ModelConfig);
   });
@@ -212,6 +213,7 @@ backend: "onnxruntime"
 version_policy { specific { versions: [ 1, 3 ] } }
 instance_group [ { kind: KIND_GPU gpus: [ 0, 1 ] count: 2 }, { name: "cpu" kind: KIND_CPU }, { kind: KIND_AUTO gpus: 2 }, { count: 3 } ]
 parameters { key: "intra_op_thread_count" value { string_value: "2" } }
+parameters { key: "loop.feedback" value { string_value: "OUTPUT0:INPUT0" } }
 default_model_filename: "net.onnx"
 model_transaction_policy { decoupled: true }
 response_cache { enable: true }
@@ -224,9 +226,10 @@ response_cache { enable: true }
       { name: 'simple_2', kind: 'KIND_GPU', count: 1, gpus: [2] },
       { name: 'simple_3', kind: 'KIND_CPU', count: 3, gpus: [] },
     ]);
-    expect(c.parameters).toEqual({ intra_op_thread_count: '2' });
+    expect(c.parameters).toEqual({ intra_op_thread_count: '2', 'loop.feedback': 'OUTPUT0:INPUT0' });
     expect(c.defaultModelFilename).toBe('net.onnx');
     expect(c.decoupled).toBe(true);
+    expect(c.loop?.feedback).toEqual([{ output: 'OUTPUT0', input: 'INPUT0' }]);
     expect(c.responseCache).toBe(true);
   });
 

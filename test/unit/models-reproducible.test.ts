@@ -12,6 +12,8 @@ describe('generated models are reproducible', () => {
 
   it('builds the expected set of files', () => {
     expect([...built.keys()].sort()).toEqual([
+      'models/generator/1/model.onnx',
+      'models/generator/config.pbtxt',
       'models/mlp/1/model.onnx',
       'models/mlp/config.pbtxt',
       'models/simple/1/model.onnx',
@@ -19,6 +21,8 @@ describe('generated models are reproducible', () => {
       'models/simple_string/1/model.onnx',
       'models/simple_string/config.pbtxt',
       'test/fixtures/corrupt/model.onnx',
+      'test/fixtures/counter/1/model.onnx',
+      'test/fixtures/counter/config.pbtxt',
       'test/fixtures/medium_mlp/1/model.onnx',
       'test/fixtures/repo-all-types/bf16_identity/1/model.onnx',
       'test/fixtures/repo-all-types/identity_all/1/model.onnx',

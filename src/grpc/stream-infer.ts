@@ -1,0 +1,60 @@
+// The ModelStreamInfer handler: binds one grpc-js duplex call to a protocol-neutral InferStream
+// (dataplane/stream-infer.ts). Decodes each request (a bad one is answered with `error_message`), encodes each
+// response as ModelStreamInferResponse, and maps grpc-js flow control (write() false / 'drain', pause/resume),
+// half-close ('end') and cancellation ('cancelled', 'error') onto the stream.
+
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { DataPlane } from '../dataplane/dataplane';
+import { InferStream, type StreamMessage } from '../dataplane/stream-infer';
+import { InferError } from '../errors';
+import type { Logger } from '../telemetry/logger';
+import type { ModelInferRequest, ModelStreamInferResponse } from '../../generated/inference/grpc_service';
+import { toInferRequest, toModelInferResponse, wantsTypedOutput } from './convert';
+
+type StreamCall = ServerDuplexStream<ModelInferRequest, ModelStreamInferResponse>;
+
+function errorMessage(error: unknown, log: Logger): string {
+  if (error instanceof InferError) return error.message;
+  log.error({ method: 'ModelStreamInfer', err: error }, 'internal error');
+  return `internal error: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+function encode(message: StreamMessage, log: Logger): ModelStreamInferResponse {
+  if (message.kind === 'response') {
+    return { errorMessage: '', inferResponse: toModelInferResponse(message.response, wantsTypedOutput(message.request)) };
+  }
+  const r = message.request;
+  return {
+    errorMessage: errorMessage(message.error, log),
+    inferResponse: {
+      modelName: r.modelName,
+      modelVersion: r.modelVersion,
+      id: r.id,
+      parameters: {},
+      outputs: [],
+      rawOutputContents: [],
+    },
+  };
+}
+
+export function handleModelStreamInfer(dataplane: DataPlane, log: Logger): (call: StreamCall) => void {
+  return (call) => {
+    const stream = new InferStream(dataplane, {
+      write: (message, flushed) => call.write(encode(message, log), () => flushed()),
+      pauseRequests: () => call.pause(),
+      resumeRequests: () => call.resume(),
+      end: () => call.end(),
+    });
+    call.on('data', (msg: ModelInferRequest) => {
+      try {
+        stream.request(toInferRequest(msg));
+      } catch (err) {
+        stream.rejected({ id: msg.id, modelName: msg.modelName, modelVersion: msg.modelVersion }, err);
+      }
+    });
+    call.on('end', () => stream.halfClose());
+    call.on('drain', () => stream.drained());
+    call.on('cancelled', () => stream.cancel());
+    call.on('error', () => stream.cancel());
+  };
+}
