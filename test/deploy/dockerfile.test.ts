@@ -198,6 +198,7 @@ describe('Dockerfile', () => {
           client.repositoryIndex({ repositoryName: '', ready: false }, (err, res) => (err ? reject(err) : resolve(res))),
         );
         expect(index.models.map((m) => [m.name, m.state])).toEqual([
+          ['generator', 'READY'],
           ['mlp', 'READY'],
           ['simple', 'READY'],
           ['simple_string', 'READY'],
