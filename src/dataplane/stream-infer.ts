@@ -74,18 +74,26 @@ export class InferStream {
     this.counters.streamsActive++;
   }
 
-  /** Starts one request; cancelling the stream aborts it. */
-  request(req: InferRequest): void {
-    if (this.finished || this.halfClosed) return;
+  /**
+   * Starts one request; cancelling the stream aborts it. `settled` (telemetry) hears once when the request is done,
+   * with its error if it failed.
+   */
+  request(req: InferRequest, settled: (error?: unknown) => void = () => undefined): void {
+    if (this.finished || this.halfClosed) return settled();
     const abort = new AbortController();
     this.running.add(abort);
     const request: InferRequest = { ...req, signal: abort.signal };
+    let failure: unknown;
     this.started();
     this.dataplane
       .inferStreamed(request, { send: (response) => this.send({ kind: 'response', request, response }) })
-      .catch((error: unknown) => this.fail(request, error))
+      .catch((error: unknown) => {
+        failure = error;
+        return this.fail(request, error);
+      })
       .finally(() => {
         this.running.delete(abort);
+        settled(failure);
         this.done();
       });
   }

@@ -3,11 +3,10 @@
 
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { ModelRepository } from '../repository/model-repository';
-
-export const INFERENCE_SERVICE = 'inference.GRPCInferenceService';
+import { SERVICE_NAME } from './call-metadata';
 
 export class HealthStatus {
-  readonly implementation = new HealthImplementation({ '': 'NOT_SERVING', [INFERENCE_SERVICE]: 'NOT_SERVING' });
+  readonly implementation = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
   private serving = false;
 
   constructor(private readonly repository: ModelRepository) {
@@ -19,7 +18,7 @@ export class HealthStatus {
     this.serving = serving;
     const s: ServingStatus = serving ? 'SERVING' : 'NOT_SERVING';
     this.implementation.setStatus('', s);
-    this.implementation.setStatus(INFERENCE_SERVICE, s);
+    this.implementation.setStatus(SERVICE_NAME, s);
     for (const v of this.repository.loadedVersions()) this.updateModel(v.name);
   }
 

@@ -23,18 +23,9 @@ import {
 } from './convert';
 import { isInternal, toServiceError } from './status';
 import { handleModelStreamInfer } from './stream-infer';
+import { metadataMap, metadataReader, SERVICE_NAME } from './call-metadata';
 
 type Handler<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>, rpc: RpcObservation) => Res | Promise<Res>;
-
-export const SERVICE_NAME = 'inference.GRPCInferenceService';
-
-/** Reads one header of the call's metadata (string values only). */
-export function metadataReader(metadata: Metadata): (key: string) => string | undefined {
-  return (key) => {
-    const v = metadata.get(key)[0];
-    return typeof v === 'string' ? v : undefined;
-  };
-}
 
 type CancellableCall = { on(event: 'cancelled', listener: () => void): unknown; getDeadline?(): Date | number };
 
@@ -59,12 +50,6 @@ export function callSignal(call: CancellableCall, answered: () => boolean = () =
   return controller.signal;
 }
 
-/** Call metadata as lower-case key → first string value (binary `-bin` entries are left out). */
-export function metadataMap(metadata: Metadata): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(metadata.getMap())) if (typeof v === 'string') out[k.toLowerCase()] = v;
-  return out;
-}
 
 export function createInferenceService(
   dataplane: DataPlane,
@@ -110,7 +95,7 @@ export function createInferenceService(
         answered = true;
       }
     }),
-    modelStreamInfer: handleModelStreamInfer(dataplane, log),
+    modelStreamInfer: handleModelStreamInfer(dataplane, log, telemetry),
     modelConfig: unary('ModelConfig', (r) => ({ config: toProtoModelConfig(dataplane.modelConfig(r.name, r.version)) })),
     modelStatistics: unary('ModelStatistics', (r) => ({
       modelStats: dataplane.modelStatistics(r.name, r.version).map(toModelStatistics),

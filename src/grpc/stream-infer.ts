@@ -1,13 +1,16 @@
 // The ModelStreamInfer handler: binds one grpc-js duplex call to a protocol-neutral InferStream
 // (dataplane/stream-infer.ts). Decodes each request (a bad one is answered with `error_message`), encodes each
 // response as ModelStreamInferResponse, and maps grpc-js flow control (write() false / 'drain', pause/resume),
-// half-close ('end') and cancellation ('cancelled', 'error') onto the stream.
+// half-close ('end') and cancellation ('cancelled', 'error') onto the stream. Telemetry: one RPC span per stream
+// and a child span per request, under which the request's queue and compute spans nest.
 
-import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { DataPlane } from '../dataplane/dataplane';
 import { InferStream, type StreamMessage } from '../dataplane/stream-infer';
 import { InferError } from '../errors';
 import type { Logger } from '../telemetry/logger';
+import type { RpcTelemetry } from '../telemetry/rpc-telemetry';
+import { metadataReader, SERVICE_NAME } from './call-metadata';
 import type { ModelInferRequest, ModelStreamInferResponse } from '../../generated/inference/grpc_service';
 import { toInferRequest, toModelInferResponse, wantsTypedOutput } from './convert';
 
@@ -37,24 +40,46 @@ function encode(message: StreamMessage, log: Logger): ModelStreamInferResponse {
   };
 }
 
-export function handleModelStreamInfer(dataplane: DataPlane, log: Logger): (call: StreamCall) => void {
+export function handleModelStreamInfer(
+  dataplane: DataPlane,
+  log: Logger,
+  telemetry: RpcTelemetry,
+): (call: StreamCall) => void {
   return (call) => {
+    const rpc = telemetry.begin(SERVICE_NAME, 'ModelStreamInfer', 'bidi_stream', metadataReader(call.metadata));
+    let ended = false;
+    const endRpc = (code: status): void => {
+      if (ended) return;
+      ended = true;
+      rpc.end(code, status[code]);
+    };
     const stream = new InferStream(dataplane, {
       write: (message, flushed) => call.write(encode(message, log), () => flushed()),
       pauseRequests: () => call.pause(),
       resumeRequests: () => call.resume(),
-      end: () => call.end(),
+      end: () => {
+        call.end();
+        endRpc(status.OK);
+      },
     });
     call.on('data', (msg: ModelInferRequest) => {
+      const span = rpc.requestSpan();
       try {
-        stream.request(toInferRequest(msg));
+        const request = toInferRequest(msg);
+        request.trace = span.context;
+        stream.request(request, (error) => span.end(error));
       } catch (err) {
+        span.end(err);
         stream.rejected({ id: msg.id, modelName: msg.modelName, modelVersion: msg.modelVersion }, err);
       }
     });
+    const cancel = (): void => {
+      stream.cancel();
+      endRpc(status.CANCELLED);
+    };
     call.on('end', () => stream.halfClose());
     call.on('drain', () => stream.drained());
-    call.on('cancelled', () => stream.cancel());
-    call.on('error', () => stream.cancel());
+    call.on('cancelled', cancel);
+    call.on('error', cancel);
   };
 }

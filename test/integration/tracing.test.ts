@@ -223,3 +223,34 @@ test('a second server in the same process without tracing exports nothing and cr
     await quiet.stop();
   }
 });
+
+test('ModelStreamInfer: one span for the stream, a child per request, queue and compute under each request', async () => {
+  const TRACE = '5a1f2e3d4c5b6a7980a1b2c3d4e5f607';
+  const stream = (client as unknown as {
+    modelStreamInfer(md: grpc.Metadata): grpc.ClientDuplexStream<unknown, { errorMessage: string }>;
+  }).modelStreamInfer(traceparent(TRACE, CALLER_SPAN));
+  const answers: Array<{ errorMessage: string }> = [];
+  const ended = new Promise<void>((resolve, reject) => {
+    stream.on('data', (d: { errorMessage: string }) => answers.push(d));
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
+  stream.write(simpleRequest('s-1'));
+  stream.write({ ...simpleRequest('s-bad'), modelName: 'no_such_model' });
+  stream.end();
+  await ended;
+  expect(answers.map((a) => a.errorMessage === '')).toEqual(expect.arrayContaining([true, false]));
+
+  const spans = await spansOf(TRACE, 5);
+  const rpc = one(spans, 'inference.GRPCInferenceService/ModelStreamInfer');
+  expect(rpc.parentSpanId).toBe(CALLER_SPAN);
+  expect(rpc.attributes).toMatchObject({ 'rpc.method': 'ModelStreamInfer', 'rpc.grpc.status_code': 0 });
+  const requests = byName(spans, 'inference.GRPCInferenceService/ModelStreamInfer request');
+  expect(requests).toHaveLength(2);
+  for (const r of requests) expect(r.parentSpanId).toBe(rpc.spanId);
+  const failed = requests.filter((r) => r.status.code === 2);
+  expect(failed).toHaveLength(1);
+  const ok = requests.find((r) => r.status.code !== 2) as ReceivedSpan;
+  expect(one(spans, 'queue').parentSpanId).toBe(ok.spanId);
+  expect(one(spans, 'compute').parentSpanId).toBe(ok.spanId);
+});
