@@ -7,24 +7,17 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { GRPCInferenceServiceClient, type ModelInferRequest } from '../generated/inference/grpc_service';
+import { GRPCInferenceServiceClient } from '../generated/inference/grpc_service';
 import { REPO_ROOT, startServerProcess } from './server-process';
 import { nowUs, percentiles, type Percentiles } from './stats';
+import { SIMPLE_REQUEST } from './simple-request';
 
 const ROUNDS = 10;
 const PER_ROUND = 300;
 const WARMUP = 300;
 const TOKEN = 'bench-token-0123456789abcdef';
 
-const request: ModelInferRequest = {
-  modelName: 'simple',
-  modelVersion: '',
-  id: '',
-  parameters: {},
-  inputs: ['INPUT0', 'INPUT1'].map((name) => ({ name, datatype: 'INT32', shape: [1n, 16n], parameters: {}, contents: undefined })),
-  outputs: [],
-  rawInputContents: [Buffer.from(new Int32Array(16).fill(3).buffer), Buffer.from(new Int32Array(16).fill(4).buffer)],
-};
+const request = SIMPLE_REQUEST;
 
 function caller(address: string, token: string | null) {
   const client = new GRPCInferenceServiceClient(address, grpc.credentials.createInsecure());

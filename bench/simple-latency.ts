@@ -4,9 +4,10 @@
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as ort from 'onnxruntime-node';
-import { GRPCInferenceServiceClient, type ModelInferRequest, type ModelInferResponse } from '../generated/inference/grpc_service';
+import { GRPCInferenceServiceClient, type ModelInferResponse } from '../generated/inference/grpc_service';
 import { startServerProcess, REPO_ROOT } from './server-process';
 import { nowUs, percentiles, type Percentiles } from './stats';
+import { SIMPLE_REQUEST } from './simple-request';
 
 const WARMUP = 300;
 const N = 3000;
@@ -29,15 +30,7 @@ async function rawOnnxruntime(): Promise<Percentiles> {
 
 async function inferd(address: string): Promise<Percentiles> {
   const client = new GRPCInferenceServiceClient(address, grpc.credentials.createInsecure());
-  const request: ModelInferRequest = {
-    modelName: 'simple',
-    modelVersion: '',
-    id: '',
-    parameters: {},
-    inputs: ['INPUT0', 'INPUT1'].map((name) => ({ name, datatype: 'INT32', shape: [1n, 16n], parameters: {}, contents: undefined })),
-    outputs: [],
-    rawInputContents: [Buffer.from(new Int32Array(16).fill(3).buffer), Buffer.from(new Int32Array(16).fill(4).buffer)],
-  };
+  const request = SIMPLE_REQUEST;
   const once = () =>
     new Promise<ModelInferResponse>((resolve, reject) => client.modelInfer(request, (e, r) => (e ? reject(e) : resolve(r))));
   const samples: number[] = [];

@@ -4,23 +4,16 @@
 
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { GRPCInferenceServiceClient, type ModelInferRequest } from '../generated/inference/grpc_service';
+import { GRPCInferenceServiceClient } from '../generated/inference/grpc_service';
 import { OtlpReceiver } from '../test/support/otlp/receiver';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from './server-process';
+import { SIMPLE_REQUEST } from './simple-request';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-const request: ModelInferRequest = {
-  modelName: 'simple',
-  modelVersion: '',
-  id: '',
-  parameters: {},
-  inputs: ['INPUT0', 'INPUT1'].map((name) => ({ name, datatype: 'INT32', shape: [1n, 16n], parameters: {}, contents: undefined })),
-  outputs: [],
-  rawInputContents: [Buffer.from(new Int32Array(16).fill(3).buffer), Buffer.from(new Int32Array(16).fill(4).buffer)],
-};
+const request = SIMPLE_REQUEST;
 
 /** Requests per second completed by CONCURRENCY closed-loop callers during `ms`. */
 async function throughput(client: GRPCInferenceServiceClient, ms: number): Promise<number> {
