@@ -4,6 +4,7 @@
 
 import * as path from 'node:path';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { TelemetrySettings } from '../config/telemetry-settings';
 import { BASELINE_FILE, readBaselineFile, type DriftBaseline } from './drift-baseline';
 import { DriftMonitor } from './drift-monitor';
 import { InferenceTelemetry } from './inference-telemetry';
@@ -12,22 +13,8 @@ import { InferdMetrics, type ServedModelView } from './metrics';
 import { RpcTelemetry } from './rpc-telemetry';
 import { nowNs, Tracing } from './tracing';
 
-/** The telemetry fields of the server settings (config/telemetry-settings.ts). */
-export interface TelemetryOptions {
-  slowRequestMs: number;
-  metricsEnabled: boolean;
-  latencyBucketsSeconds: number[];
-  otlpEndpoint: string;
-  serviceName: string;
-  traceSampler: string;
-  traceSamplerArg: string;
-  resourceAttributes: string;
-  driftSampleEvery: number;
-  driftWindowRequests: number;
-  driftBaselineRequests: number;
-  driftPsiThreshold: number;
-  driftBins: number;
-}
+/** What the telemetry parts read of the server's telemetry settings (the transport-level ones stay outside). */
+export type TelemetryOptions = Omit<TelemetrySettings, 'logFormat' | 'metricsPort'>;
 
 /** A model version's state change, as the repository reports it. */
 export interface ModelStateChange {
