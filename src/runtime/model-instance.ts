@@ -156,7 +156,7 @@ export class ModelInstance extends EventEmitter {
 
   private post(msg: ToWorker, transfer: ArrayBuffer[] = []): void {
     this.worker.postMessage(msg, transfer);
-    this.channel.nudge();
+    this.channel.messagePosted();
   }
 
   private onMessage(msg: FromWorker): void {

@@ -2,9 +2,10 @@
 // runs one execution at a time, so one slot suffices) carrying a run's numeric tensors and a small JSON header,
 // signalled with Atomics. The main thread awaits Atomics.waitAsync (its event loop never blocks); the idle worker
 // blocks in Atomics.wait, which is what makes this faster than postMessage (bench/worker-handoff.ts: about 0.4× the
-// round trip; a worker awaiting waitAsync is no faster than postMessage). Anyone who posts the worker a message
-// nudges it, so it lets its event loop turn. A run that does not fit (BYTES tensors, or more than the slot holds)
-// takes the postMessage path instead; the control words say which.
+// round trip; a worker awaiting waitAsync is no faster than postMessage). The worker sleeps on a doorbell word that
+// both a slot request and a posted message ring, and counts posted messages against the ones its event loop has
+// taken in, so a message is never left waiting behind a sleeping worker. A run that does not fit (BYTES tensors, or
+// more than the slot holds) takes the postMessage path instead; the control words say which.
 //
 // Layout: Int32 control words, then the header (UTF-8 JSON), then tensor data 8-byte aligned.
 
@@ -16,7 +17,11 @@ const REQUEST_ID = 0;
 const RESPONSE_ID = 1;
 const RESPONSE_KIND = 2;
 const HEADER_BYTES = 3;
-const CONTROL_WORDS = 4;
+/** Bumped by every slot request and every posted message; the idle worker sleeps on it. */
+const DOORBELL = 4;
+/** Messages the main thread has posted to the worker. */
+const POSTED = 5;
+const CONTROL_WORDS = 6;
 const HEADER_AT = 64;
 const HEADER_CAPACITY = 16 * 1024;
 const DATA_AT = HEADER_AT + HEADER_CAPACITY;
@@ -83,7 +88,7 @@ export class SharedChannel {
     if (!tensors) return false;
     if (!this.writeHeader({ inputs: tensors, outputs: [...outputs] } satisfies RequestHeader)) return false;
     Atomics.store(this.control, REQUEST_ID, id);
-    Atomics.notify(this.control, REQUEST_ID);
+    this.ring();
     return true;
   }
 
@@ -117,20 +122,37 @@ export class SharedChannel {
     };
   }
 
-  /** Wakes a worker blocked in waitRequest so it lets its event loop turn (a message was posted to it). */
-  nudge(): void {
-    Atomics.notify(this.control, REQUEST_ID);
+  /** Counts a message just posted to the worker and wakes it, so its event loop takes the message in. */
+  messagePosted(): void {
+    Atomics.add(this.control, POSTED, 1);
+    this.ring();
+  }
+
+  private ring(): void {
+    Atomics.add(this.control, DOORBELL, 1);
+    Atomics.notify(this.control, DOORBELL);
   }
 
   // ---------- worker thread ----------
 
-  /**
-   * Blocks this thread until a request after `lastId` arrives, a nudge, or `timeoutMs`; returns the current
-   * request id (`lastId` when there is none).
-   */
-  waitRequest(lastId: number, timeoutMs: number): number {
-    Atomics.wait(this.control, REQUEST_ID, lastId, timeoutMs);
+  /** The doorbell's current value: read it before checking for work, then sleep on it with waitBell. */
+  bell(): number {
+    return Atomics.load(this.control, DOORBELL);
+  }
+
+  /** Blocks this thread until the doorbell rings after `bell` (returns at once if it already has) or `timeoutMs`. */
+  waitBell(bell: number, timeoutMs: number): void {
+    Atomics.wait(this.control, DOORBELL, bell, timeoutMs);
+  }
+
+  /** Id of the latest run written into the slot. */
+  requestId(): number {
     return Atomics.load(this.control, REQUEST_ID);
+  }
+
+  /** Messages posted to this worker so far. */
+  posted(): number {
+    return Atomics.load(this.control, POSTED);
   }
 
   /** The request in the slot, its tensors copied out (onnxruntime gets buffers of its own, never the shared one). */

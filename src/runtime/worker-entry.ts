@@ -74,22 +74,33 @@ let closing = false;
 const turnEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Runs the requests that arrive through the shared slot, one at a time, until the worker closes. Between
- * requests the thread blocks in Atomics.wait; when nudged or timed out with nothing to run it lets the event loop
- * turn (messages: 'run' by postMessage, 'close').
+ * Runs the requests that arrive through the shared slot, one at a time, until the worker closes. Between requests
+ * the thread sleeps on the slot's doorbell; whenever a posted message has not been taken in yet ('run' by
+ * postMessage, 'close'), it lets the event loop turn first, so no message waits for the idle timeout.
  */
 async function serveChannel(ch: SharedChannel): Promise<void> {
-  let lastId = 0;
+  let lastId = ch.requestId();
   while (!closing) {
-    const id = ch.waitRequest(lastId, IDLE_WAIT_MS);
-    if (id === lastId) {
+    const bell = ch.bell();
+    const id = ch.requestId();
+    if (id !== lastId) {
+      lastId = id;
+      const receivedNs = now();
+      const { inputs, outputs } = ch.readRequest();
+      await run(lastId, inputs, outputs, receivedNs, ch);
+      continue;
+    }
+    if (ch.posted() !== messagesTaken) {
       await turnEventLoop();
       continue;
     }
-    lastId = id;
-    const receivedNs = now();
-    const { inputs, outputs } = ch.readRequest();
-    await run(lastId, inputs, outputs, receivedNs, ch);
+    if (messageRuns.size > 0) {
+      // A run that came by postMessage needs this thread's event loop (session.run goes through setImmediate).
+      await Promise.race(messageRuns);
+      continue;
+    }
+    ch.waitBell(bell, IDLE_WAIT_MS);
+    if (ch.bell() === bell) await turnEventLoop();
   }
 }
 
@@ -123,16 +134,24 @@ async function run(id: number, inputs: WireTensor[], outputs: string[], received
   }
 }
 
+/** Messages this thread's event loop has taken in (compared with the slot's count of messages posted). */
+let messagesTaken = 0;
+/** Runs that came by postMessage and have not finished. */
+const messageRuns = new Set<Promise<void>>();
+
 port.on('message', (msg: ToWorker) => {
+  messagesTaken++;
   switch (msg.kind) {
     case 'load': {
       const channel = new SharedChannel(msg.channel);
       void load(msg.spec).then(() => session && serveChannel(channel));
       break;
     }
-    case 'run':
-      void run(msg.id, msg.inputs, msg.outputs, now(), null);
+    case 'run': {
+      const running = run(msg.id, msg.inputs, msg.outputs, now(), null).finally(() => messageRuns.delete(running));
+      messageRuns.add(running);
       break;
+    }
     case 'close':
       closing = true;
       void (session?.release() ?? Promise.resolve()).finally(() => process.exit(0));

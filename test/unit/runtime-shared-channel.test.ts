@@ -17,8 +17,10 @@ describe('SharedChannel', () => {
   it('carries a request with tensors of several types, copied out of the shared buffer', async () => {
     const main = SharedChannel.create(4096);
     const worker = new SharedChannel(main.buffer);
+    const bell = worker.bell();
     expect(main.sendRequest(7, tensors(), ['y', 'z'])).toBe(true);
-    expect(worker.waitRequest(0, 1000)).toBe(7);
+    expect(worker.bell()).not.toBe(bell);
+    expect(worker.requestId()).toBe(7);
     const req = worker.readRequest();
     expect(req.outputs).toEqual(['y', 'z']);
     expect(req.inputs.map((t) => [t.name, t.type, t.dims, Array.from(t.data as ArrayLike<unknown>)])).toEqual(
@@ -46,11 +48,19 @@ describe('SharedChannel', () => {
     expect(main.readResponse().kind).toBe(RESPONSE_BY_MESSAGE);
   });
 
-  it('returns the last request id when woken by a nudge or a timeout without a new request', () => {
-    const ch = SharedChannel.create(16);
-    expect(ch.waitRequest(0, 1)).toBe(0);
-    ch.nudge();
-    expect(ch.waitRequest(0, 1)).toBe(0);
+  it('rings the doorbell and counts the message when one is posted, so a sleeping worker never misses it', () => {
+    const main = SharedChannel.create(16);
+    const worker = new SharedChannel(main.buffer);
+    const bell = worker.bell();
+    expect(worker.posted()).toBe(0);
+    main.messagePosted();
+    expect(worker.posted()).toBe(1);
+    expect(worker.requestId()).toBe(0);
+    // The doorbell moved: waiting on the value read before the post returns at once instead of sleeping.
+    const started = process.hrtime.bigint();
+    worker.waitBell(bell, 10_000);
+    expect(process.hrtime.bigint() - started).toBeLessThan(5_000_000_000n);
+    expect(worker.bell()).not.toBe(bell);
   });
 
   it('refuses string tensors and runs larger than the slot', () => {
