@@ -215,7 +215,7 @@ describe('Dockerfile', () => {
 
 /** `node <cli> serve` with the model repository given only by INFERD_MODEL_REPOSITORY, as in the image. */
 async function serveFrom(cli: string, cwd: string, modelRepository: string): Promise<{ address: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [cli, 'serve', '--grpc-port', '0', '--grpc-host', '127.0.0.1'], {
+  const child = spawn(process.execPath, [cli, 'serve', '--grpc-port', '0', '--grpc-host', '127.0.0.1', '--metrics-port', '0'], {
     cwd,
     env: { ...process.env, INFERD_MODEL_REPOSITORY: modelRepository },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -88,10 +88,11 @@ describe('KServe ServingRuntime and ClusterServingRuntime', () => {
   test('`inferd serve` started with the runtime\'s arguments serves the model repository KServe mounts', async () => {
     const facts = await sourceFacts();
     const repo = await tempRepository({ simple: path.join(MODELS_DIR, 'simple') });
-    // The test picks its own port; flags of issues not merged yet cannot be passed to this build.
+    // The test picks its own ports (other suites run servers at the same time); flags of issues not merged yet
+    // cannot be passed to this build.
     const args = (runtime.spec.containers[0].args as string[])
       .slice(1)
-      .filter((a) => !a.startsWith('--grpc-port=') && facts.flags.has(a.split('=')[0]))
+      .filter((a) => !a.startsWith('--grpc-port=') && !a.startsWith('--metrics-port=') && facts.flags.has(a.split('=')[0]))
       .map((a) => a.replace('=/mnt/models', `=${repo}`));
     expect(args).toContain(`--model-repository=${repo}`);
     const proc = await startServerProcess(args);
