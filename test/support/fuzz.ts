@@ -8,19 +8,8 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import * as grpc from '@grpc/grpc-js';
 import { ModelInferRequest } from '../../generated/inference/grpc_service';
+import { mulberry32 as prng } from '../../scripts/onnx-builder';
 import { MODEL_INFER, RawClient } from './raw-client';
-
-/** Deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 const int = (r: Rand, n: number) => Math.floor(r() * n);
