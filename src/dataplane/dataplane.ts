@@ -119,8 +119,7 @@ export class DataPlane {
         return response(hit);
       }
       const lookedUp = nowNs();
-      const signal = req.signal ? AbortSignal.any([req.signal, mv.failed]) : mv.failed;
-      const tensors = await submitRetryingCrash(mv, { inputs: req.inputs, outputs, rows, priority, timeoutUs, signal, observer }, () => {
+      const tensors = await submitRetryingCrash(mv, { inputs: req.inputs, outputs, rows, priority, timeoutUs, signal: req.signal, observer }, () => {
         mv.crashRetries++;
       });
       if (cache) {

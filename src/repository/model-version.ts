@@ -1,6 +1,6 @@
 // One version of one model as the server holds it: its completed config, its instance pool and scheduler, its
 // statistics, and its state in Triton's terms (LOADING, READY, UNLOADING, UNAVAILABLE) with a reason. A version
-// whose instances give up (crash loop) fails: it turns UNAVAILABLE and its `failed` signal aborts what it queued.
+// whose instances give up (crash loop) fails: it turns UNAVAILABLE and its scheduler refuses what it queued.
 
 import type { ModelConfig } from '../config/model-config';
 import { unavailable } from '../errors';
@@ -27,7 +27,6 @@ export class ModelVersion {
   readonly loadId = ++loads;
   /** Requests run a second time after their worker thread died under them. */
   crashRetries = 0;
-  private readonly failure = new AbortController();
 
   /**
    * `fingerprint` identifies what this version was loaded from (config, policy override and its files); a
@@ -41,16 +40,11 @@ export class ModelVersion {
     this.stats = new ModelStats(name, version);
   }
 
-  /** Aborted (with an UNAVAILABLE InferError as reason) when the version fails while serving. */
-  get failed(): AbortSignal {
-    return this.failure.signal;
-  }
-
-  /** The instances gave up (crash loop): no new requests; queued ones are failed with the reason. */
+  /** The instances gave up (crash loop): no new requests; queued ones are failed UNAVAILABLE with the reason. */
   fail(reason: string): void {
     this.state = 'UNAVAILABLE';
     this.reason = reason;
-    this.failure.abort(unavailable(`${this.label} is unavailable: ${reason}`));
+    this.serving?.scheduler.fail(unavailable(`${this.label} is unavailable: ${reason}`));
   }
 
   get label(): string {

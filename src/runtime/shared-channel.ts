@@ -21,7 +21,9 @@ const HEADER_BYTES = 3;
 const DOORBELL = 4;
 /** Messages the main thread has posted to the worker. */
 const POSTED = 5;
-const CONTROL_WORDS = 6;
+/** 1 while the worker is (about to be) blocked on the doorbell: only then does ringing it need a notify. */
+const SLEEPING = 6;
+const CONTROL_WORDS = 7;
 const HEADER_AT = 64;
 const HEADER_CAPACITY = 16 * 1024;
 const DATA_AT = HEADER_AT + HEADER_CAPACITY;
@@ -128,9 +130,15 @@ export class SharedChannel {
     this.ring();
   }
 
+  /**
+   * Rings the doorbell; wakes the worker only if it sleeps. A notify is a futex wake of another thread, the
+   * dearest step of a hand-off; a worker still awake from its last run sees the new bell value without one. (The
+   * worker raises SLEEPING before it checks the bell and blocks, and we read SLEEPING after bumping the bell:
+   * with sequentially consistent atomics one of the two sides always sees the other's write.)
+   */
   private ring(): void {
     Atomics.add(this.control, DOORBELL, 1);
-    Atomics.notify(this.control, DOORBELL);
+    if (Atomics.load(this.control, SLEEPING) === 1) Atomics.notify(this.control, DOORBELL);
   }
 
   // ---------- worker thread ----------
@@ -142,7 +150,9 @@ export class SharedChannel {
 
   /** Blocks this thread until the doorbell rings after `bell` (returns at once if it already has) or `timeoutMs`. */
   waitBell(bell: number, timeoutMs: number): void {
+    Atomics.store(this.control, SLEEPING, 1);
     Atomics.wait(this.control, DOORBELL, bell, timeoutMs);
+    Atomics.store(this.control, SLEEPING, 0);
   }
 
   /** Id of the latest run written into the slot. */

@@ -94,6 +94,9 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
   private idleWaiters: Array<() => void> = [];
   private timerAtNs = Infinity;
   private cancelTimer: (() => void) | null = null;
+  private pumpDeferred = false;
+  /** Set by fail(): every later request is refused with it. */
+  private failure: InferError | null = null;
   private lastArrivalNs = 0;
   /** Smoothed ns between arriving rows (Infinity until two requests have arrived). */
   private rowGapNs = Infinity;
@@ -127,6 +130,7 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
   }
 
   submit(job: SchedulerJob): Promise<Tensor[]> {
+    if (this.failure) return Promise.reject(this.failure);
     if (job.signal?.aborted) return Promise.reject(abortError(job.signal, this.label));
     return new Promise((resolve, reject) => {
       const now = this.clock.nowNs();
@@ -164,8 +168,25 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
         entry.onAbort = () => this.abandon(entry);
         job.signal.addEventListener('abort', entry.onAbort, { once: true });
       }
-      this.pump();
+      // A batching model forms its next batch once this turn's requests are all queued (see pumpSoon).
+      if (this.batch.maxBatchSize > 1) this.pumpSoon();
+      else this.pump();
     });
+  }
+
+  /**
+   * The version can no longer serve (its instances gave up): every queued request and every later one is
+   * refused with `err`. Running requests finish or fail with their instance.
+   */
+  fail(err: InferError): void {
+    this.failure = err;
+    const queued = [...this.queue.ordered()];
+    for (const entry of queued) {
+      this.queue.remove(entry);
+      this.finishEntry(entry);
+      this.answer(entry, () => entry.reject(err), true);
+    }
+    this.settle();
   }
 
   /** Resolves once nothing is queued or running (used before an instance pool is closed). */
@@ -209,6 +230,20 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
       this.settle();
     }
     this.answer(entry, () => entry.reject(abortError(entry.job.signal, this.label)), true);
+  }
+
+  /**
+   * Pumps once the current event-loop turn has read every request that arrived with this one. Requests that
+   * reach the server together (one socket read can carry dozens) then share one execution even when an instance
+   * is idle, instead of the first running alone: waiting costs microseconds, never a timer.
+   */
+  private pumpSoon(): void {
+    if (this.pumpDeferred) return;
+    this.pumpDeferred = true;
+    this.clock.defer(() => {
+      this.pumpDeferred = false;
+      this.pump();
+    });
   }
 
   private pump(): void {

@@ -11,6 +11,24 @@ import type { Tensor } from '../../src/tensor/tensor';
 export class FakeClock implements Clock {
   now = 1_000_000;
   private timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
+  /** While a test holds the event-loop turn (holdTurn), deferred calls wait here; otherwise they run at once. */
+  private deferred: Array<() => void> | null = null;
+
+  defer(fn: () => void): void {
+    if (this.deferred) this.deferred.push(fn);
+    else fn();
+  }
+
+  /** Starts an event-loop turn that lasts until `endTurn()`: work deferred meanwhile runs then, in order. */
+  holdTurn(): void {
+    this.deferred = [];
+  }
+
+  endTurn(): void {
+    const due = this.deferred ?? [];
+    this.deferred = null;
+    for (const fn of due) fn();
+  }
 
   nowNs(): number {
     return this.now;

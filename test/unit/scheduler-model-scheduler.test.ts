@@ -78,6 +78,27 @@ describe('ModelScheduler batching', () => {
     expect([...stats.batches.keys()].sort()).toEqual([1, 6]);
   });
 
+  it('requests that arrive in one event-loop turn share an execution even though the instance was idle', async () => {
+    const { clock, pool, stats, scheduler } = setup(db());
+    clock.holdTurn();
+    const callers = [1, 2, 3].map((v) => outcome(scheduler.submit(job(v))));
+    expect(pool.held).toHaveLength(0);
+    clock.endTurn();
+    expect(pool.held).toHaveLength(1);
+    expect(pool.held[0].inputs[0].shape).toEqual([3, 2]);
+    await pool.finishNext();
+    expect(callers.map((o) => values(o.value as Tensor[]))).toEqual([[1, 1], [2, 2], [3, 3]]);
+    expect(stats.executionCount).toBe(1);
+  });
+
+  it('without dynamic_batching a request goes to an idle instance within its own turn', () => {
+    const { clock, pool, scheduler } = setup(null);
+    clock.holdTurn();
+    scheduler.submit(job(1)).catch(() => undefined);
+    expect(pool.held).toHaveLength(1);
+    clock.endTurn();
+  });
+
   it('never batches without dynamic_batching', async () => {
     const { pool, scheduler } = setup(null);
     scheduler.submit(job(1)).catch(() => undefined);
@@ -246,6 +267,20 @@ describe('ModelScheduler cancellation', () => {
     expect(values(a.value as Tensor[])).toEqual([1, 1]);
     expect(values(c.value as Tensor[])).toEqual([3, 3]);
     expect(stats.executionCount).toBe(2);
+    expect(scheduler.pending).toBe(0);
+  });
+
+  it('fail() refuses every queued and every later request with its error; the running one still finishes', async () => {
+    const { pool, scheduler } = setup(db(), 1);
+    const running = outcome(scheduler.submit(job(0)));
+    const queued = [outcome(scheduler.submit(job(1))), outcome(scheduler.submit(job(2)))];
+    const gone = new InferError('UNAVAILABLE', "model 'm' version 1 is unavailable: crash loop");
+    scheduler.fail(gone);
+    await flush();
+    expect(queued.map((o) => o.error)).toEqual([gone, gone]);
+    await expect(scheduler.submit(job(3))).rejects.toBe(gone);
+    await pool.finishNext();
+    expect(values(running.value as Tensor[])).toEqual([0, 0]);
     expect(scheduler.pending).toBe(0);
   });
 
