@@ -1,5 +1,6 @@
 // The instances of one model version (instance_group count × devices): starts them, hands idle ones to the
-// scheduler, and replaces an instance whose worker thread died. Emits 'available' when an instance becomes idle,
+// scheduler (and busy ones with room for a queued run, acquireQueued), and replaces an instance whose worker
+// thread died. Emits 'available' when an instance finishes a run,
 // and 'failed' (with the reason) when it gives up: every instance gone, or a crash loop (more than
 // `maxRestarts` worker deaths within `restartWindowMs`), after which it stops respawning.
 
@@ -60,6 +61,7 @@ export class InstancePool extends EventEmitter {
     return [...this.instances];
   }
 
+  /** An instance with nothing in flight, or null. */
   acquire(): ModelInstance | null {
     while (this.idle.length > 0) {
       const inst = this.idle.pop() as ModelInstance;
@@ -68,9 +70,20 @@ export class InstancePool extends EventEmitter {
     return null;
   }
 
+  /** A busy instance that can take a run queued behind its current one (the least loaded), or null. */
+  acquireQueued(): ModelInstance | null {
+    let best: ModelInstance | null = null;
+    for (const inst of this.instances) {
+      if (!inst.alive || inst.inFlight === 0 || inst.inFlight >= ModelInstance.depth) continue;
+      if (!best || inst.inFlight < best.inFlight) best = inst;
+    }
+    return best;
+  }
+
+  /** A run on `inst` finished: it is idle again once nothing else is in flight on it. */
   release(inst: ModelInstance): void {
     if (this.closed || !inst.alive || !this.instances.has(inst)) return;
-    this.idle.push(inst);
+    if (inst.inFlight === 0 && !this.idle.includes(inst)) this.idle.push(inst);
     this.emit('available');
   }
 

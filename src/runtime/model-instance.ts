@@ -1,6 +1,7 @@
-// One model instance: a worker thread that owns one onnxruntime session. Runs one execution at a time; if the
-// thread dies, every run in flight on it fails at once with a WorkerCrashError (UNAVAILABLE) (never hangs) and 'exit' is emitted so the
-// owner can replace it.
+// One model instance: a worker thread that owns one onnxruntime session. It computes one execution at a time and
+// can hold the next one queued behind it (CHANNEL_SLOTS runs in flight), so a busy worker never waits for the main
+// thread between runs. If the thread dies, every run in flight on it fails at once with a WorkerCrashError
+// (UNAVAILABLE) (never hangs) and 'exit' is emitted so the owner can replace it.
 
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
@@ -9,12 +10,12 @@ import { InferError } from '../errors';
 import type { Tensor } from '../tensor/tensor';
 import type { FromWorker, RunTimings, SessionSpec, SignatureEntry, ToWorker } from './messages';
 import { WorkerCrashError } from './worker-crash-error';
-import { RESPONSE_BY_MESSAGE, RESPONSE_FAILED, SharedChannel } from './shared-channel';
+import { CHANNEL_SLOTS, RESPONSE_BY_MESSAGE, RESPONSE_FAILED, SharedChannel } from './shared-channel';
 import { packInputs, unpackOutputs, wireInputs } from './transfer';
 
 const WORKER_ENTRY = path.join(__dirname, 'worker-entry.js');
 const CLOSE_GRACE_MS = 2000;
-/** Data bytes of each instance's shared slot; larger runs take the postMessage path. */
+/** Data bytes of each of an instance's shared slots; larger runs take the postMessage path. */
 const CHANNEL_BYTES = 1024 * 1024;
 
 export interface Signature {
@@ -24,7 +25,10 @@ export interface Signature {
 
 export interface RunResult {
   outputs: Tensor[];
-  /** process.hrtime.bigint() as numbers, shared by all threads. */
+  /**
+   * process.hrtime.bigint() as numbers, shared by all threads. `sentNs`: when the run was handed to an idle
+   * worker, or, for a run queued behind another, when the worker took it up.
+   */
   timings: RunTimings & { sentNs: number; returnedNs: number };
 }
 
@@ -32,15 +36,27 @@ interface Pending {
   resolve: (r: RunResult) => void;
   reject: (e: Error) => void;
   sentNs: number;
+  /** Sent while another run was in flight on this instance. */
+  queued: boolean;
 }
 
 const nowNs = (): number => Number(process.hrtime.bigint());
+
+const runTimings = (p: Pending, t: RunTimings): RunResult['timings'] => ({
+  ...t,
+  sentNs: p.queued ? Math.max(p.sentNs, t.receivedNs) : p.sentNs,
+  returnedNs: nowNs(),
+});
 
 export class ModelInstance extends EventEmitter {
   private readonly worker: Worker;
   private readonly channel = SharedChannel.create(CHANNEL_BYTES);
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** Number of the last run written to the channel. */
+  private channelSeq = 0;
+  /** Per channel slot: a run is in it whose answer has not been read (answers may be read out of order). */
+  private readonly slotInUse: boolean[] = new Array<boolean>(CHANNEL_SLOTS).fill(false);
   private exited = false;
   private closing = false;
   signature: Signature | null = null;
@@ -64,10 +80,13 @@ export class ModelInstance extends EventEmitter {
     return this.worker.threadId;
   }
 
-  /** Runs in flight on this instance (0 or 1 under the scheduler). */
+  /** Runs in flight on this instance: computing or queued behind the one computing. */
   get inFlight(): number {
     return this.pending.size;
   }
+
+  /** Runs this instance takes at once (one computing, the next waiting in its slot). */
+  static readonly depth = CHANNEL_SLOTS;
 
   get alive(): boolean {
     return !this.exited;
@@ -95,24 +114,28 @@ export class ModelInstance extends EventEmitter {
   }
 
   /**
-   * Runs one execution: through the shared slot when it is free and the run fits, else by postMessage with the
+   * Runs one execution: through a shared slot when one is free and the run fits, else by postMessage with the
    * packed inputs transferred.
    */
   run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunResult> {
     if (this.exited) return Promise.reject(new WorkerCrashError(`${this.label}: worker thread is gone`));
     const id = this.nextId++;
     const sentNs = nowNs();
+    const queued = this.pending.size > 0;
     try {
       const wire = wireInputs(inputs);
-      if (this.pending.size === 0 && this.channel.sendRequest(id, wire, outputs)) {
+      const next = this.channelSeq + 1;
+      if (!this.slotInUse[next % CHANNEL_SLOTS] && this.channel.sendRequest(next, id, wire, outputs)) {
+        const seq = ++this.channelSeq;
+        this.slotInUse[seq % CHANNEL_SLOTS] = true;
         return new Promise((resolve, reject) => {
-          this.pending.set(id, { resolve, reject, sentNs });
-          void this.channel.responded(id).then((answered) => answered && this.onChannelResponse(id));
+          this.pending.set(id, { resolve, reject, sentNs, queued });
+          void this.channel.responded(seq).then((answered) => answered && this.onChannelResponse(id, seq));
         });
       }
       const packed = packInputs(inputs);
       return new Promise((resolve, reject) => {
-        this.pending.set(id, { resolve, reject, sentNs });
+        this.pending.set(id, { resolve, reject, sentNs, queued });
         this.post({ kind: 'run', id, inputs: packed.tensors, outputs: [...outputs] }, packed.transfer);
       });
     } catch (err) {
@@ -121,19 +144,25 @@ export class ModelInstance extends EventEmitter {
     }
   }
 
-  private onChannelResponse(id: number): void {
-    const response = this.channel.readResponse();
-    if (response.kind === RESPONSE_BY_MESSAGE) return; // the 'result' message settles it
-    const p = this.take(id);
-    if (!p) return;
-    if (response.kind === RESPONSE_FAILED || !response.timings) {
-      p.reject(new InferError('INVALID_ARGUMENT', `${this.label}: onnxruntime failed to run: ${response.message}`));
-      return;
-    }
+  private onChannelResponse(id: number, seq: number): void {
+    let p: Pending | undefined;
     try {
-      p.resolve({ outputs: unpackOutputs(response.outputs), timings: { ...response.timings, sentNs: p.sentNs, returnedNs: nowNs() } });
+      let response: ReturnType<SharedChannel['readResponse']>;
+      try {
+        response = this.channel.readResponse(seq);
+      } finally {
+        this.slotInUse[seq % CHANNEL_SLOTS] = false;
+      }
+      if (response.kind === RESPONSE_BY_MESSAGE) return; // the 'result' message settles it
+      p = this.take(id);
+      if (!p) return;
+      if (response.kind === RESPONSE_FAILED || !response.timings) {
+        p.reject(new InferError('INVALID_ARGUMENT', `${this.label}: onnxruntime failed to run: ${response.message}`));
+        return;
+      }
+      p.resolve({ outputs: unpackOutputs(response.outputs), timings: runTimings(p, response.timings) });
     } catch (err) {
-      p.reject(err instanceof Error ? err : new Error(String(err)));
+      (p ?? this.take(id))?.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
@@ -173,7 +202,7 @@ export class ModelInstance extends EventEmitter {
         const p = this.take(msg.id);
         if (!p) return;
         try {
-          p.resolve({ outputs: unpackOutputs(msg.outputs), timings: { ...msg.timings, sentNs: p.sentNs, returnedNs: nowNs() } });
+          p.resolve({ outputs: unpackOutputs(msg.outputs), timings: runTimings(p, msg.timings) });
         } catch (err) {
           p.reject(err instanceof Error ? err : new Error(String(err)));
         }

@@ -1,32 +1,40 @@
-// The fast hand-off between the main thread and a model worker: one SharedArrayBuffer per instance (an instance
-// runs one execution at a time, so one slot suffices) carrying a run's numeric tensors and a small JSON header,
-// signalled with Atomics. The main thread awaits Atomics.waitAsync (its event loop never blocks); the idle worker
-// blocks in Atomics.wait, which is what makes this faster than postMessage (bench/worker-handoff.ts: about 0.4× the
-// round trip; a worker awaiting waitAsync is no faster than postMessage). The worker sleeps on a doorbell word that
-// both a slot request and a posted message ring, and counts posted messages against the ones its event loop has
-// taken in, so a message is never left waiting behind a sleeping worker. A run that does not fit (BYTES tensors, or
-// more than the slot holds) takes the postMessage path instead; the control words say which.
+// The fast hand-off between the main thread and a model worker: one SharedArrayBuffer per instance with two slots,
+// each carrying one run's numeric tensors and a small JSON header, signalled with Atomics. Two slots let the main
+// thread queue the next run while the worker computes the current one, so a busy worker goes from run to run
+// without waiting for the main thread (runs are numbered 1, 2, 3… and run n uses slot n % 2; the main thread
+// reuses a slot only after it has read that slot's answer). The main thread awaits Atomics.waitAsync (its event
+// loop never blocks); the idle worker blocks in Atomics.wait, which is what makes this faster than postMessage
+// (bench/worker-handoff.ts: about 0.4× the round trip; a worker awaiting waitAsync is no faster than postMessage).
+// The worker sleeps on a doorbell word that both a slot request and a posted message ring, and counts posted
+// messages against the ones its event loop has taken in, so a message is never left waiting behind a sleeping
+// worker. A run that does not fit (BYTES tensors, or more than a slot holds) takes the postMessage path instead;
+// the slot's response kind says when an answer went that way.
 //
-// Layout: Int32 control words, then the header (UTF-8 JSON), then tensor data 8-byte aligned.
+// Layout: Int32 control words, then per slot the header (UTF-8 JSON) and tensor data 8-byte aligned.
 
 import type { NumericData } from '../tensor/tensor';
 import type { RunTimings, WireTensor } from './messages';
 
+/** Runs a channel holds at once: the one the worker computes and the next one. */
+export const CHANNEL_SLOTS = 2;
+
 /** Control word indexes. */
-const REQUEST_ID = 0;
-const RESPONSE_ID = 1;
-const RESPONSE_KIND = 2;
-const HEADER_BYTES = 3;
+/** The latest run number the main thread has written. */
+const REQUEST_SEQ = 0;
+/** The latest run number the worker has answered. */
+const RESPONSE_SEQ = 1;
 /** Bumped by every slot request and every posted message; the idle worker sleeps on it. */
-const DOORBELL = 4;
+const DOORBELL = 2;
 /** Messages the main thread has posted to the worker. */
-const POSTED = 5;
+const POSTED = 3;
 /** 1 while the worker is (about to be) blocked on the doorbell: only then does ringing it need a notify. */
-const SLEEPING = 6;
-const CONTROL_WORDS = 7;
-const HEADER_AT = 64;
+const SLEEPING = 4;
+/** Per slot: header bytes, and how the answer came (RESPONSE_*). */
+const HEADER_BYTES = 8;
+const RESPONSE_KIND = HEADER_BYTES + CHANNEL_SLOTS;
+const CONTROL_WORDS = RESPONSE_KIND + CHANNEL_SLOTS;
+const SLOTS_AT = 64;
 const HEADER_CAPACITY = 16 * 1024;
-const DATA_AT = HEADER_AT + HEADER_CAPACITY;
 
 /** How a response arrived: in the slot, as a postMessage 'result'/'run-failed', or as an error text in the slot. */
 export const RESPONSE_IN_SLOT = 0;
@@ -41,7 +49,7 @@ interface TensorHeader {
   name: string;
   type: string;
   dims: number[];
-  /** Byte offset from DATA_AT and element count. */
+  /** Byte offset from the slot's data area and element count. */
   at: number;
   length: number;
   /** Typed array constructor name, e.g. 'Float32Array'. */
@@ -49,6 +57,8 @@ interface TensorHeader {
 }
 
 interface RequestHeader {
+  /** The instance's id of the run (answers that go by postMessage carry it). */
+  id: number;
   inputs: TensorHeader[];
   outputs: string[];
 }
@@ -66,59 +76,82 @@ const ARRAYS: Record<string, new (b: ArrayBufferLike, o: number, n: number) => N
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
+/** One slot's region of the shared buffer. */
+class Slot {
+  readonly headerView: Buffer;
+  readonly dataAt: number;
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    at: number,
+    readonly dataCapacity: number,
+  ) {
+    this.headerView = Buffer.from(buffer, at, HEADER_CAPACITY);
+    this.dataAt = at + HEADER_CAPACITY;
+  }
+}
+
 export class SharedChannel {
   private readonly control: Int32Array;
   private readonly bytes: Uint8Array;
-  private readonly headerView: Buffer;
+  private readonly slots: Slot[];
+  /** Main thread: wake() was called. */
+  private gone = false;
 
-  /** A new slot whose data area holds `dataCapacity` bytes. */
+  /** A new channel whose slots each hold `dataCapacity` bytes of tensor data. */
   static create(dataCapacity: number): SharedChannel {
-    return new SharedChannel(new SharedArrayBuffer(DATA_AT + dataCapacity));
+    return new SharedChannel(new SharedArrayBuffer(SLOTS_AT + CHANNEL_SLOTS * (HEADER_CAPACITY + align8(dataCapacity))));
   }
 
   constructor(readonly buffer: SharedArrayBuffer) {
     this.control = new Int32Array(buffer, 0, CONTROL_WORDS);
     this.bytes = new Uint8Array(buffer);
-    this.headerView = Buffer.from(buffer, HEADER_AT, HEADER_CAPACITY);
+    const slotBytes = (buffer.byteLength - SLOTS_AT) / CHANNEL_SLOTS;
+    this.slots = Array.from({ length: CHANNEL_SLOTS }, (_, i) => new Slot(buffer, SLOTS_AT + i * slotBytes, slotBytes - HEADER_CAPACITY));
   }
 
   // ---------- main thread ----------
 
-  /** Writes a run into the slot and wakes the worker; false (nothing written) when it does not fit. */
-  sendRequest(id: number, inputs: readonly WireTensor[], outputs: readonly string[]): boolean {
-    const tensors = this.writeTensors(inputs);
+  /**
+   * Writes run `seq` (the instance's run `id`) into its slot and wakes the worker; false (nothing written) when it does not fit. The caller
+   * numbers runs 1, 2, 3… and writes run n only after it has read the answer to run n - CHANNEL_SLOTS.
+   */
+  sendRequest(seq: number, id: number, inputs: readonly WireTensor[], outputs: readonly string[]): boolean {
+    const slot = this.slotOf(seq);
+    const tensors = this.writeTensors(slot, inputs);
     if (!tensors) return false;
-    if (!this.writeHeader({ inputs: tensors, outputs: [...outputs] } satisfies RequestHeader)) return false;
-    Atomics.store(this.control, REQUEST_ID, id);
+    if (!this.writeHeader(seq, { id, inputs: tensors, outputs: [...outputs] } satisfies RequestHeader)) return false;
+    Atomics.store(this.control, REQUEST_SEQ, seq);
     this.ring();
     return true;
   }
 
-  /** Resolves once the worker has answered run `id` (or `wake()` was called). */
-  async responded(id: number): Promise<boolean> {
+  /** Resolves true once the worker has answered run `seq`, false if `wake()` is called first. */
+  async responded(seq: number): Promise<boolean> {
     for (;;) {
-      const current = Atomics.load(this.control, RESPONSE_ID);
-      if (current === id) return true;
-      const r = waitAsync(this.control, RESPONSE_ID, current);
-      if (r.async) {
-        if ((await r.value) === 'ok' && Atomics.load(this.control, RESPONSE_ID) !== id) return false;
-      }
+      if (this.gone) return false;
+      const current = Atomics.load(this.control, RESPONSE_SEQ);
+      if (current >= seq) return true;
+      const r = waitAsync(this.control, RESPONSE_SEQ, current);
+      if (r.async) await r.value;
     }
   }
 
-  /** Releases a main-thread waiter (the worker is gone). */
+  /** Releases every main-thread waiter without an answer (the worker is gone). */
   wake(): void {
-    Atomics.notify(this.control, RESPONSE_ID);
+    this.gone = true;
+    Atomics.notify(this.control, RESPONSE_SEQ);
   }
 
-  /** Reads the answer to the last run: its kind and, in the slot, outputs (copied out) or the failure text. */
-  readResponse(): { kind: number; outputs: WireTensor[]; timings: RunTimings | null; message: string } {
-    const kind = Atomics.load(this.control, RESPONSE_KIND);
+  /** Reads the answer to run `seq`: its kind and, in the slot, outputs (copied out) or the failure text. */
+  readResponse(seq: number): { kind: number; outputs: WireTensor[]; timings: RunTimings | null; message: string } {
+    const kind = Atomics.load(this.control, RESPONSE_KIND + (seq % CHANNEL_SLOTS));
     if (kind === RESPONSE_BY_MESSAGE) return { kind, outputs: [], timings: null, message: '' };
-    const header = this.readHeader() as ResponseHeader;
+    const header = this.readHeader(seq) as ResponseHeader;
+    const slot = this.slotOf(seq);
     return {
       kind,
-      outputs: (header.outputs ?? []).map((t) => this.readTensor(t)),
+      outputs: (header.outputs ?? []).map((t) => this.readTensor(slot, t)),
       timings: header.timings ?? null,
       message: header.message ?? '',
     };
@@ -132,7 +165,7 @@ export class SharedChannel {
 
   /**
    * Rings the doorbell; wakes the worker only if it sleeps. A notify is a futex wake of another thread, the
-   * dearest step of a hand-off; a worker still awake from its last run sees the new bell value without one. (The
+   * dearest step of a hand-off; a worker still busy with its last run sees the new bell value without one. (The
    * worker raises SLEEPING before it checks the bell and blocks, and we read SLEEPING after bumping the bell:
    * with sequentially consistent atomics one of the two sides always sees the other's write.)
    */
@@ -155,9 +188,9 @@ export class SharedChannel {
     Atomics.store(this.control, SLEEPING, 0);
   }
 
-  /** Id of the latest run written into the slot. */
-  requestId(): number {
-    return Atomics.load(this.control, REQUEST_ID);
+  /** Number of the latest run written (runs up to it are waiting in order, from the one after the last answered). */
+  requestSeq(): number {
+    return Atomics.load(this.control, REQUEST_SEQ);
   }
 
   /** Messages posted to this worker so far. */
@@ -165,69 +198,74 @@ export class SharedChannel {
     return Atomics.load(this.control, POSTED);
   }
 
-  /** The request in the slot, its tensors copied out (onnxruntime gets buffers of its own, never the shared one). */
-  readRequest(): { inputs: WireTensor[]; outputs: string[] } {
-    const header = this.readHeader() as RequestHeader;
-    return { inputs: header.inputs.map((t) => this.readTensor(t)), outputs: header.outputs };
+  /** Run `seq`, its tensors copied out (onnxruntime gets buffers of its own, never the shared one). */
+  readRequest(seq: number): { id: number; inputs: WireTensor[]; outputs: string[] } {
+    const header = this.readHeader(seq) as RequestHeader;
+    const slot = this.slotOf(seq);
+    return { id: header.id, inputs: header.inputs.map((t) => this.readTensor(slot, t)), outputs: header.outputs };
   }
 
-  /** Answers run `id` in the slot; false (nothing written) when the outputs do not fit. */
-  sendResult(id: number, outputs: readonly WireTensor[], timings: RunTimings): boolean {
-    const tensors = this.writeTensors(outputs);
-    if (!tensors || !this.writeHeader({ outputs: tensors, timings } satisfies ResponseHeader)) return false;
-    this.respond(id, RESPONSE_IN_SLOT);
+  /** Answers run `seq` in its slot; false (nothing written) when the outputs do not fit. */
+  sendResult(seq: number, outputs: readonly WireTensor[], timings: RunTimings): boolean {
+    const tensors = this.writeTensors(this.slotOf(seq), outputs);
+    if (!tensors || !this.writeHeader(seq, { outputs: tensors, timings } satisfies ResponseHeader)) return false;
+    this.respond(seq, RESPONSE_IN_SLOT);
     return true;
   }
 
-  sendFailure(id: number, message: string): void {
-    if (!this.writeHeader({ message } satisfies ResponseHeader)) this.writeHeader({ message: message.slice(0, 1000) });
-    this.respond(id, RESPONSE_FAILED);
+  sendFailure(seq: number, message: string): void {
+    if (!this.writeHeader(seq, { message } satisfies ResponseHeader)) this.writeHeader(seq, { message: message.slice(0, 1000) });
+    this.respond(seq, RESPONSE_FAILED);
   }
 
-  /** Says that run `id` was answered by postMessage. */
-  sentByMessage(id: number): void {
-    this.respond(id, RESPONSE_BY_MESSAGE);
+  /** Says that run `seq` was answered by postMessage. */
+  sentByMessage(seq: number): void {
+    this.respond(seq, RESPONSE_BY_MESSAGE);
   }
 
   // ---------- both ----------
 
-  private respond(id: number, kind: number): void {
-    Atomics.store(this.control, RESPONSE_KIND, kind);
-    Atomics.store(this.control, RESPONSE_ID, id);
-    Atomics.notify(this.control, RESPONSE_ID);
+  private slotOf(seq: number): Slot {
+    return this.slots[seq % CHANNEL_SLOTS];
   }
 
-  private writeTensors(list: readonly WireTensor[]): TensorHeader[] | null {
+  private respond(seq: number, kind: number): void {
+    Atomics.store(this.control, RESPONSE_KIND + (seq % CHANNEL_SLOTS), kind);
+    Atomics.store(this.control, RESPONSE_SEQ, seq);
+    Atomics.notify(this.control, RESPONSE_SEQ);
+  }
+
+  private writeTensors(slot: Slot, list: readonly WireTensor[]): TensorHeader[] | null {
     let at = 0;
     const out: TensorHeader[] = [];
     for (const t of list) {
       if (Array.isArray(t.data) || !(t.data.constructor.name in ARRAYS)) return null;
       const d = t.data;
       at = align8(at);
-      if (DATA_AT + at + d.byteLength > this.bytes.byteLength) return null;
+      if (at + d.byteLength > slot.dataCapacity) return null;
       out.push({ name: t.name, type: t.type, dims: t.dims, at, length: d.length, array: d.constructor.name });
       at += d.byteLength;
     }
     out.forEach((h, i) => {
       const d = list[i].data as NumericData;
-      this.bytes.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), DATA_AT + h.at);
+      this.bytes.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), slot.dataAt + h.at);
     });
     return out;
   }
 
-  private readTensor(h: TensorHeader): WireTensor {
+  private readTensor(slot: Slot, h: TensorHeader): WireTensor {
     const Ctor = ARRAYS[h.array];
-    return { name: h.name, type: h.type, dims: h.dims, data: new Ctor(this.buffer, DATA_AT + h.at, h.length).slice() };
+    return { name: h.name, type: h.type, dims: h.dims, data: new Ctor(this.buffer, slot.dataAt + h.at, h.length).slice() };
   }
 
-  private writeHeader(header: RequestHeader | ResponseHeader): boolean {
+  private writeHeader(seq: number, header: RequestHeader | ResponseHeader): boolean {
     const text = JSON.stringify(header);
     if (Buffer.byteLength(text) > HEADER_CAPACITY) return false;
-    this.control[HEADER_BYTES] = this.headerView.write(text, 0, 'utf8');
+    this.control[HEADER_BYTES + (seq % CHANNEL_SLOTS)] = this.slotOf(seq).headerView.write(text, 0, 'utf8');
     return true;
   }
 
-  private readHeader(): unknown {
-    return JSON.parse(this.headerView.toString('utf8', 0, this.control[HEADER_BYTES]));
+  private readHeader(seq: number): unknown {
+    return JSON.parse(this.slotOf(seq).headerView.toString('utf8', 0, this.control[HEADER_BYTES + (seq % CHANNEL_SLOTS)]));
   }
 }

@@ -74,20 +74,20 @@ let closing = false;
 const turnEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Runs the requests that arrive through the shared slot, one at a time, until the worker closes. Between requests
- * the thread sleeps on the slot's doorbell; whenever a posted message has not been taken in yet ('run' by
- * postMessage, 'close'), it lets the event loop turn first, so no message waits for the idle timeout.
+ * Runs the requests that arrive through the shared slots, one at a time and in order, until the worker closes.
+ * When the main thread has queued the next run, it starts at once. Between requests the thread sleeps on the
+ * channel's doorbell; whenever a posted message has not been taken in yet ('run' by postMessage, 'close'), it lets
+ * the event loop turn first, so no message waits for the idle timeout.
  */
 async function serveChannel(ch: SharedChannel): Promise<void> {
-  let lastId = ch.requestId();
+  let answered = ch.requestSeq();
   while (!closing) {
     const bell = ch.bell();
-    const id = ch.requestId();
-    if (id !== lastId) {
-      lastId = id;
+    if (ch.requestSeq() > answered) {
+      const seq = ++answered;
       const receivedNs = now();
-      const { inputs, outputs } = ch.readRequest();
-      await run(lastId, inputs, outputs, receivedNs, ch);
+      const { id, inputs, outputs } = ch.readRequest(seq);
+      await run(id, inputs, outputs, receivedNs, { ch, seq });
       continue;
     }
     if (ch.posted() !== messagesTaken) {
@@ -104,8 +104,11 @@ async function serveChannel(ch: SharedChannel): Promise<void> {
   }
 }
 
-/** Runs one request; answers through `ch` when it came that way (falling back to postMessage if it does not fit). */
-async function run(id: number, inputs: WireTensor[], outputs: string[], receivedNs: number, ch: SharedChannel | null): Promise<void> {
+/**
+ * Runs request `id`; answers through its channel slot when it came that way (falling back to postMessage if the
+ * outputs do not fit), else by postMessage.
+ */
+async function run(id: number, inputs: WireTensor[], outputs: string[], receivedNs: number, via: { ch: SharedChannel; seq: number } | null): Promise<void> {
   try {
     if (!session) throw new Error('session is not loaded');
     const feeds: Record<string, ort.Tensor> = {};
@@ -124,12 +127,12 @@ async function run(id: number, inputs: WireTensor[], outputs: string[], received
       out.push(t);
     }
     const timings = { receivedNs, inferStartNs, inferEndNs };
-    if (ch?.sendResult(id, out, timings)) return;
+    if (via?.ch.sendResult(via.seq, out, timings)) return;
     send({ kind: 'result', id, outputs: out, timings }, transfer);
-    ch?.sentByMessage(id);
+    via?.ch.sentByMessage(via.seq);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (ch) ch.sendFailure(id, message);
+    if (via) via.ch.sendFailure(via.seq, message);
     else send({ kind: 'run-failed', id, message });
   }
 }

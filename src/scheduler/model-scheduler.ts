@@ -34,14 +34,18 @@ export interface SchedulerJob {
   observer?: ExecutionObserver;
 }
 
-/** What the scheduler needs of an instance: one execution at a time. */
+/** What the scheduler needs of an instance: it computes one execution at a time and may hold the next one. */
 export interface ExecutionSlot {
   run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunResult>;
 }
 
 /** What the scheduler needs of the instance pool (InstancePool). */
 export interface SlotPool<S extends ExecutionSlot> {
+  /** An instance with nothing in flight. */
   acquire(): S | null;
+  /** A busy instance with room for one execution queued behind its current one. */
+  acquireQueued(): S | null;
+  /** One execution on `slot` finished. */
   release(slot: S): void;
   on(event: 'available', listener: () => void): unknown;
 }
@@ -95,6 +99,8 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
   private timerAtNs = Infinity;
   private cancelTimer: (() => void) | null = null;
   private pumpDeferred = false;
+  /** Whether a full execution may wait behind a busy instance's current one (see pump). */
+  private readonly queuesBehindBusy: boolean;
   /** Set by fail(): every later request is refused with it. */
   private failure: InferError | null = null;
   private lastArrivalNs = 0;
@@ -120,6 +126,8 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     const policies = [db?.defaultQueuePolicy, ...(db ? db.priorityQueuePolicy.values() : [])];
     const allowsTimeouts = policies.some((p) => p && (p.defaultTimeoutMicroseconds > 0 || p.allowTimeoutOverride));
     this.queue = new RequestQueue<Entry>(levels, (l) => this.policy(l), label, allowsTimeouts);
+    // Queued behind a busy instance, a request is out of reach of priorities and queue timeouts.
+    this.queuesBehindBusy = !(db && (db.priorityLevels > 0 || allowsTimeouts));
     this.ordered = db?.preserveOrdering ? [] : null;
     pool.on('available', () => this.pump());
   }
@@ -263,13 +271,25 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
         break;
       }
       if (decision.kind === 'empty') break;
-      const slot = this.pool.acquire();
+      // A full execution may also wait behind a busy instance's current one, so the worker goes straight on to
+      // it; a partial batch waits for an idle instance and keeps growing meanwhile. Models with priority levels
+      // or queue timeouts keep their requests in the queue, where those apply.
+      const behind = this.queuesBehindBusy && this.isFull(decision.items);
+      const slot = this.pool.acquire() ?? (behind ? this.pool.acquireQueued() : null);
       if (!slot) break;
       for (const entry of decision.items) this.queue.remove(entry);
       this.dispatch(slot, decision.items);
     }
     if (rejected.length > 0) this.settle();
     this.arm(wakeAt);
+  }
+
+  /** Whether an execution of `entries` is as large as this model's executions get. */
+  private isFull(entries: Entry[]): boolean {
+    if (this.batch.maxBatchSize <= 1) return true;
+    const preferred = this.batch.preferredBatchSizes;
+    const fullRows = preferred.length > 0 ? preferred[preferred.length - 1] : this.batch.maxBatchSize;
+    return entries.reduce((n, e) => n + e.rows, 0) >= fullRows;
   }
 
   private arm(atNs: number): void {
@@ -289,7 +309,6 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     const startNs = this.clock.nowNs();
     for (const e of entries) {
       e.state = 'running';
-      this.stats.recordQueue(startNs - e.enqueuedNs);
       e.job.observer?.dequeued(startNs);
     }
     this.running += entries.length;
@@ -299,12 +318,12 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
       inputs = entries.length === 1 ? entries[0].job.inputs : this.concatInputs(entries);
       outputs = entries.length === 1 ? entries[0].job.outputs : [...entries[0].job.outputs].sort();
     } catch (err) {
-      this.finish(slot, entries, null, err as Error);
+      this.finish(slot, entries, startNs, null, err as Error);
       return;
     }
     slot.run(inputs, outputs).then(
-      (result) => this.finish(slot, entries, result, null),
-      (err: Error) => this.finish(slot, entries, null, err),
+      (result) => this.finish(slot, entries, startNs, result, null),
+      (err: Error) => this.finish(slot, entries, startNs, null, err),
     );
   }
 
@@ -312,9 +331,14 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     return entries[0].job.inputs.map((t) => concatBatch(entries.map((e) => e.job.inputs.find((x) => x.name === t.name) as Tensor)));
   }
 
-  private finish(slot: S, entries: Entry[], result: RunResult | null, err: Error | null): void {
+  /** `dispatchedNs`: when the entries left the queue; a run queued behind another on its instance started later. */
+  private finish(slot: S, entries: Entry[], dispatchedNs: number, result: RunResult | null, err: Error | null): void {
     this.running -= entries.length;
-    for (const e of entries) this.finishEntry(e);
+    const startedNs = result ? Math.max(dispatchedNs, result.timings.sentNs) : dispatchedNs;
+    for (const e of entries) {
+      this.stats.recordQueue(startedNs - e.enqueuedNs);
+      this.finishEntry(e);
+    }
     if (result) {
       const t = result.timings;
       const rows = entries.reduce((n, e) => n + e.rows, 0);

@@ -62,6 +62,8 @@ export class FakeClock implements Clock {
 }
 
 export interface HeldRun {
+  /** Id of the slot running it. */
+  slot: number;
   inputs: readonly Tensor[];
   outputs: readonly string[];
   /** Answers with each requested output equal to the input of the same position (INPUTn → OUTPUTn). */
@@ -70,25 +72,34 @@ export interface HeldRun {
 }
 
 export class FakeSlot implements ExecutionSlot {
+  /** Runs started on this slot and not finished. */
+  inFlight = 0;
+
   constructor(
     readonly id: number,
     private readonly pool: FakePool,
   ) {}
 
   run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunResult> {
+    this.inFlight++;
+    const done = <T>(settle: (v: T) => void) => (v: T): void => {
+      this.inFlight--;
+      settle(v);
+    };
     return new Promise((resolve, reject) => {
       this.pool.held.push({
         inputs,
         outputs,
+        slot: this.id,
         finish: () =>
-          resolve({
+          done(resolve)({
             outputs: outputs.map((name) => {
               const src = inputs.find((t) => t.name === name.replace('OUTPUT', 'INPUT')) as Tensor;
               return { ...src, name };
             }),
             timings: { sentNs: 1, receivedNs: 2, inferStartNs: 3, inferEndNs: 4, returnedNs: 5 },
           }),
-        fail: reject,
+        fail: done(reject),
       });
     });
   }
@@ -96,19 +107,29 @@ export class FakeSlot implements ExecutionSlot {
 
 export class FakePool extends EventEmitter implements SlotPool<FakeSlot> {
   readonly held: HeldRun[] = [];
+  private readonly slots: FakeSlot[];
   private readonly idle: FakeSlot[];
 
-  constructor(size: number) {
+  /** `depth`: runs a slot takes at once (InstancePool's instances take 2; 1 turns queueing behind a run off). */
+  constructor(
+    size: number,
+    private readonly depth = 1,
+  ) {
     super();
-    this.idle = Array.from({ length: size }, (_, i) => new FakeSlot(i, this));
+    this.slots = Array.from({ length: size }, (_, i) => new FakeSlot(i, this));
+    this.idle = [...this.slots];
   }
 
   acquire(): FakeSlot | null {
     return this.idle.shift() ?? null;
   }
 
+  acquireQueued(): FakeSlot | null {
+    return this.slots.find((s) => s.inFlight > 0 && s.inFlight < this.depth) ?? null;
+  }
+
   release(slot: FakeSlot): void {
-    this.idle.push(slot);
+    if (slot.inFlight === 0) this.idle.push(slot);
     this.emit('available');
   }
 

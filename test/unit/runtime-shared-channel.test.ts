@@ -1,6 +1,7 @@
 // Owns: the shared-slot hand-off (src/runtime/shared-channel.ts) within one thread: requests and results of every
-// numeric type round-trip as copies (never views of the shared buffer), BYTES or oversized runs are refused (the
-// caller then uses postMessage), and the response kind tells the main thread where the answer is.
+// numeric type round-trip as copies (never views of the shared buffer), two runs wait in their own slots and are
+// answered in order, BYTES or oversized runs are refused (the caller then uses postMessage), and the response
+// kind tells the main thread where the answer is.
 
 import { RESPONSE_BY_MESSAGE, RESPONSE_FAILED, RESPONSE_IN_SLOT, SharedChannel } from '../../src/runtime/shared-channel';
 import type { WireTensor } from '../../src/runtime/messages';
@@ -18,10 +19,11 @@ describe('SharedChannel', () => {
     const main = SharedChannel.create(4096);
     const worker = new SharedChannel(main.buffer);
     const bell = worker.bell();
-    expect(main.sendRequest(7, tensors(), ['y', 'z'])).toBe(true);
+    expect(main.sendRequest(1, 7, tensors(), ['y', 'z'])).toBe(true);
     expect(worker.bell()).not.toBe(bell);
-    expect(worker.requestId()).toBe(7);
-    const req = worker.readRequest();
+    expect(worker.requestSeq()).toBe(1);
+    const req = worker.readRequest(1);
+    expect(req.id).toBe(7);
     expect(req.outputs).toEqual(['y', 'z']);
     expect(req.inputs.map((t) => [t.name, t.type, t.dims, Array.from(t.data as ArrayLike<unknown>)])).toEqual(
       tensors().map((t) => [t.name, t.type, t.dims, Array.from(t.data as ArrayLike<unknown>)]),
@@ -36,16 +38,40 @@ describe('SharedChannel', () => {
     const timings = { receivedNs: 1, inferStartNs: 2, inferEndNs: 3 };
     expect(worker.sendResult(1, [tensors()[0]], timings)).toBe(true);
     expect(await main.responded(1)).toBe(true);
-    const ok = main.readResponse();
+    const ok = main.readResponse(1);
     expect(ok.kind).toBe(RESPONSE_IN_SLOT);
     expect(ok.timings).toEqual(timings);
     expect(Array.from(ok.outputs[0].data as Float32Array)).toEqual([1.5, -2, 3, 4]);
     worker.sendFailure(2, 'bad input');
     expect(await main.responded(2)).toBe(true);
-    expect(main.readResponse()).toMatchObject({ kind: RESPONSE_FAILED, message: 'bad input' });
+    expect(main.readResponse(2)).toMatchObject({ kind: RESPONSE_FAILED, message: 'bad input' });
     worker.sentByMessage(3);
     expect(await main.responded(3)).toBe(true);
-    expect(main.readResponse().kind).toBe(RESPONSE_BY_MESSAGE);
+    expect(main.readResponse(3).kind).toBe(RESPONSE_BY_MESSAGE);
+  });
+
+  it('holds the next run in the second slot while the first is answered, each with its own data', async () => {
+    const main = SharedChannel.create(64);
+    const worker = new SharedChannel(main.buffer);
+    const input = (v: number): WireTensor[] => [{ name: 'x', type: 'int32', dims: [2], data: new Int32Array([v, v]) }];
+    expect(main.sendRequest(1, 10, input(1), ['y'])).toBe(true);
+    expect(main.sendRequest(2, 11, input(2), ['y'])).toBe(true);
+    expect(worker.requestSeq()).toBe(2);
+    const first = worker.readRequest(1);
+    const second = worker.readRequest(2);
+    expect([first.id, Array.from(first.inputs[0].data as Int32Array)]).toEqual([10, [1, 1]]);
+    expect([second.id, Array.from(second.inputs[0].data as Int32Array)]).toEqual([11, [2, 2]]);
+    const timings = { receivedNs: 1, inferStartNs: 2, inferEndNs: 3 };
+    const waitingForSecond = main.responded(2);
+    worker.sendResult(1, [{ name: 'y', type: 'int32', dims: [1], data: new Int32Array([100]) }], timings);
+    expect(await main.responded(1)).toBe(true);
+    worker.sendResult(2, [{ name: 'y', type: 'int32', dims: [1], data: new Int32Array([200]) }], timings);
+    expect(await waitingForSecond).toBe(true);
+    expect(Array.from(main.readResponse(1).outputs[0].data as Int32Array)).toEqual([100]);
+    expect(Array.from(main.readResponse(2).outputs[0].data as Int32Array)).toEqual([200]);
+    // Run 3 reuses run 1's slot.
+    expect(main.sendRequest(3, 12, input(3), ['y'])).toBe(true);
+    expect(Array.from(worker.readRequest(3).inputs[0].data as Int32Array)).toEqual([3, 3]);
   });
 
   it('rings the doorbell and counts the message when one is posted, so a sleeping worker never misses it', () => {
@@ -55,7 +81,7 @@ describe('SharedChannel', () => {
     expect(worker.posted()).toBe(0);
     main.messagePosted();
     expect(worker.posted()).toBe(1);
-    expect(worker.requestId()).toBe(0);
+    expect(worker.requestSeq()).toBe(0);
     // The doorbell moved: waiting on the value read before the post returns at once instead of sleeping.
     const started = process.hrtime.bigint();
     worker.waitBell(bell, 10_000);
@@ -65,9 +91,9 @@ describe('SharedChannel', () => {
 
   it('refuses string tensors and runs larger than the slot', () => {
     const ch = SharedChannel.create(16);
-    expect(ch.sendRequest(1, [{ name: 's', type: 'string', dims: [1], data: ['x'] }], [])).toBe(false);
-    expect(ch.sendRequest(1, [{ name: 'a', type: 'float32', dims: [8], data: new Float32Array(8) }], [])).toBe(false);
-    expect(ch.sendRequest(1, [{ name: 'a', type: 'float32', dims: [4], data: new Float32Array(4) }], [])).toBe(true);
+    expect(ch.sendRequest(1, 1, [{ name: 's', type: 'string', dims: [1], data: ['x'] }], [])).toBe(false);
+    expect(ch.sendRequest(1, 1, [{ name: 'a', type: 'float32', dims: [8], data: new Float32Array(8) }], [])).toBe(false);
+    expect(ch.sendRequest(1, 1, [{ name: 'a', type: 'float32', dims: [4], data: new Float32Array(4) }], [])).toBe(true);
   });
 
   it('releases a main-thread waiter when woken without an answer (the worker is gone)', async () => {

@@ -43,9 +43,9 @@ interface Setup {
   scheduler: ModelScheduler;
 }
 
-function setup(dynamicBatching: DynamicBatching | null, instances = 1, inflight?: InflightBytes): Setup {
+function setup(dynamicBatching: DynamicBatching | null, instances = 1, inflight?: InflightBytes, depth = 1): Setup {
   const clock = new FakeClock();
-  const pool = new FakePool(instances);
+  const pool = new FakePool(instances, depth);
   const stats = new ModelStats('m', 1);
   const scheduler = new ModelScheduler(pool, stats, "model 'm' version 1", { maxBatchSize: 8, dynamicBatching, clock, inflight });
   return { clock, pool, stats, scheduler };
@@ -97,6 +97,46 @@ describe('ModelScheduler batching', () => {
     scheduler.submit(job(1)).catch(() => undefined);
     expect(pool.held).toHaveLength(1);
     clock.endTurn();
+  });
+
+  it('queues a full batch behind a busy instance, but a partial one waits for it to go idle and keeps growing', async () => {
+    const { clock, pool, scheduler } = setup(db(), 1, undefined, 2);
+    const first = outcome(scheduler.submit(job(1, 3)));
+    expect(pool.held.map((r) => r.inputs[0].shape[0])).toEqual([3]);
+    clock.holdTurn();
+    const partial = outcome(scheduler.submit(job(2, 5)));
+    clock.endTurn();
+    expect(pool.held).toHaveLength(1); // 5 of 8 rows: not full, not queued behind the running batch
+    clock.holdTurn();
+    const filling = outcome(scheduler.submit(job(3, 3)));
+    clock.endTurn();
+    expect(pool.held.map((r) => [r.slot, r.inputs[0].shape[0]])).toEqual([[0, 3], [0, 8]]);
+    await pool.finishNext();
+    await pool.finishNext();
+    expect([first, partial, filling].map((o) => values(o.value as Tensor[]).length)).toEqual([6, 10, 6]);
+  });
+
+  it('keeps requests in the queue (not behind a busy instance) when priorities or queue timeouts could apply', async () => {
+    for (const config of [db({ priorityLevels: 2, defaultPriorityLevel: 1 }), db({ defaultQueuePolicy: policy({ defaultTimeoutMicroseconds: 1000 }) })]) {
+      const { pool, scheduler } = setup(config, 1, undefined, 2);
+      scheduler.submit(job(1, 8)).catch(() => undefined);
+      scheduler.submit(job(2, 8)).catch(() => undefined);
+      expect(pool.held).toHaveLength(1);
+      expect(scheduler.pending).toBe(2);
+    }
+  });
+
+  it('without dynamic_batching the next request waits behind the running one on its instance', async () => {
+    const { pool, scheduler } = setup(null, 1, undefined, 2);
+    const a = outcome(scheduler.submit(job(1)));
+    const b = outcome(scheduler.submit(job(2)));
+    outcome(scheduler.submit(job(3)));
+    expect(pool.held.map((r) => r.slot)).toEqual([0, 0]);
+    await pool.finishNext();
+    expect(values(a.value as Tensor[])).toEqual([1, 1]);
+    expect(pool.held).toHaveLength(2); // the third took the room the first left
+    await pool.finishNext();
+    expect(values(b.value as Tensor[])).toEqual([2, 2]);
   });
 
   it('never batches without dynamic_batching', async () => {

@@ -1,0 +1,60 @@
+// Owns: a real model instance (worker thread + onnxruntime) with runs queued behind each other. Three callers
+// keep it saturated: two runs sit in the shared slots (answers are read in whatever order their promises settle)
+// and the third goes by postMessage, yet every caller gets exactly its own result; a run sent to a busy instance
+// reports when the worker took it up, not when it was sent.
+
+import * as path from 'node:path';
+import { ModelInstance } from '../../src/runtime/model-instance';
+import type { Tensor } from '../../src/tensor/tensor';
+import { MODELS_DIR } from '../support/server';
+
+jest.setTimeout(120_000);
+
+let instance: ModelInstance;
+
+beforeAll(async () => {
+  instance = new ModelInstance({
+    modelPath: path.join(MODELS_DIR, 'simple/1/model.onnx'),
+    device: { kind: 'cpu' },
+    allowCpuFallback: false,
+    intraOpThreads: 1,
+    interOpThreads: 1,
+    allowSpinning: false,
+    heapLimitMb: 0,
+    label: "model 'simple' version 1 instance 0 (cpu)",
+  });
+  await instance.load();
+});
+
+afterAll(() => instance.close());
+
+const inputs = (v: number): Tensor[] => [
+  { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], data: new Int32Array(16).fill(v) },
+  { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], data: new Int32Array(16).map((_, i) => i) },
+];
+
+test('saturated by three callers, every run answers its own caller', async () => {
+  let next = 0;
+  const wrong: string[] = [];
+  let maxInFlight = 0;
+  let waitedBehind = 0;
+  const caller = async (): Promise<void> => {
+    while (next < 3000) {
+      const v = next++;
+      const running = instance.run(inputs(v), ['OUTPUT0', 'OUTPUT1']);
+      maxInFlight = Math.max(maxInFlight, instance.inFlight);
+      const { outputs, timings } = await running;
+      const sum = Array.from(outputs[0].data as Int32Array);
+      const diff = Array.from(outputs[1].data as Int32Array);
+      const want = Array.from({ length: 16 }, (_, i) => v + i);
+      if (sum.join() !== want.join() || diff.join() !== want.map((x, i) => x - 2 * i).join()) wrong.push(`run ${v}: ${sum.join()}`);
+      expect(timings.sentNs).toBeLessThanOrEqual(timings.inferStartNs);
+      if (timings.sentNs >= timings.receivedNs) waitedBehind++;
+    }
+  };
+  await Promise.all([caller(), caller(), caller()]);
+  expect(wrong).toEqual([]);
+  expect(maxInFlight).toBe(3);
+  expect(waitedBehind).toBeGreaterThan(0);
+  expect(instance.inFlight).toBe(0);
+});
