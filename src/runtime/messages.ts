@@ -36,7 +36,7 @@ export interface SignatureEntry {
 }
 
 export type ToWorker =
-  /** `channel`: the instance's SharedArrayBuffer slot (shared-channel.ts). */
+  /** `channel`: the instance's SharedArrayBuffer hand-off slots (shared-channel.ts). */
   | { kind: 'load'; spec: SessionSpec; channel: SharedArrayBuffer }
   | { kind: 'run'; id: number; inputs: WireTensor[]; outputs: string[] }
   | { kind: 'close' };

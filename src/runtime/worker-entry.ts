@@ -1,5 +1,5 @@
 // Entry point of a model worker thread: owns exactly one onnxruntime InferenceSession (one model instance) on one
-// device, runs each request that arrives through its shared slot (shared-channel.ts) or as a 'run' message, and
+// device, runs each request that arrives through its shared slots (shared-channel.ts) or as a 'run' message, and
 // answers the same way (results by postMessage have their buffers transferred).
 
 import { parentPort } from 'node:worker_threads';
