@@ -80,7 +80,7 @@ const turnEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate
  * the event loop turn first, so no message waits for the idle timeout.
  */
 async function serveChannel(ch: SharedChannel): Promise<void> {
-  let answered = ch.requestSeq();
+  let answered = 0; // runs are numbered from 1 on a fresh channel (some may already be waiting)
   while (!closing) {
     const bell = ch.bell();
     if (ch.requestSeq() > answered) {

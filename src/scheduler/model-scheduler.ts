@@ -99,8 +99,10 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
   private timerAtNs = Infinity;
   private cancelTimer: (() => void) | null = null;
   private pumpDeferred = false;
-  /** Whether a full execution may wait behind a busy instance's current one (see pump). */
+  /** Whether an execution may wait behind a busy instance's current one (see queueBehind). */
   private readonly queuesBehindBusy: boolean;
+  /** Rows of the execution(s) in flight on each busy instance. */
+  private readonly runningRows = new Map<S, number>();
   /** Set by fail(): every later request is refused with it. */
   private failure: InferError | null = null;
   private lastArrivalNs = 0;
@@ -271,11 +273,7 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
         break;
       }
       if (decision.kind === 'empty') break;
-      // A full execution may also wait behind a busy instance's current one, so the worker goes straight on to
-      // it; a partial batch waits for an idle instance and keeps growing meanwhile. Models with priority levels
-      // or queue timeouts keep their requests in the queue, where those apply.
-      const behind = this.queuesBehindBusy && this.isFull(decision.items);
-      const slot = this.pool.acquire() ?? (behind ? this.pool.acquireQueued() : null);
+      const slot = this.pool.acquire() ?? this.queueBehind(decision.items);
       if (!slot) break;
       for (const entry of decision.items) this.queue.remove(entry);
       this.dispatch(slot, decision.items);
@@ -284,12 +282,20 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     this.arm(wakeAt);
   }
 
-  /** Whether an execution of `entries` is as large as this model's executions get. */
-  private isFull(entries: Entry[]): boolean {
-    if (this.batch.maxBatchSize <= 1) return true;
+  /**
+   * A busy instance on which `entries` may wait behind the execution it is computing, so its worker goes straight
+   * on to them, or null. Only an execution at least as large as the one it would follow (or full) goes there: a
+   * smaller one waits for an idle instance and keeps growing meanwhile, so batches never shrink by queueing.
+   * Models with priority levels or queue timeouts keep their requests in the queue, where those apply.
+   */
+  private queueBehind(entries: Entry[]): S | null {
+    if (!this.queuesBehindBusy) return null;
+    const slot = this.pool.acquireQueued();
+    if (!slot || this.batch.maxBatchSize <= 1) return slot;
     const preferred = this.batch.preferredBatchSizes;
     const fullRows = preferred.length > 0 ? preferred[preferred.length - 1] : this.batch.maxBatchSize;
-    return entries.reduce((n, e) => n + e.rows, 0) >= fullRows;
+    const rows = entries.reduce((n, e) => n + e.rows, 0);
+    return rows >= Math.min(fullRows, this.runningRows.get(slot) ?? 0) ? slot : null;
   }
 
   private arm(atNs: number): void {
@@ -312,6 +318,8 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
       e.job.observer?.dequeued(startNs);
     }
     this.running += entries.length;
+    const rows = entries.reduce((n, e) => n + e.rows, 0);
+    this.runningRows.set(slot, (this.runningRows.get(slot) ?? 0) + rows);
     let inputs: readonly Tensor[];
     let outputs: readonly string[];
     try {
@@ -334,6 +342,9 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
   /** `dispatchedNs`: when the entries left the queue; a run queued behind another on its instance started later. */
   private finish(slot: S, entries: Entry[], dispatchedNs: number, result: RunResult | null, err: Error | null): void {
     this.running -= entries.length;
+    const left = (this.runningRows.get(slot) ?? 0) - entries.reduce((n, e) => n + e.rows, 0);
+    if (left > 0) this.runningRows.set(slot, left);
+    else this.runningRows.delete(slot);
     const startedNs = result ? Math.max(dispatchedNs, result.timings.sentNs) : dispatchedNs;
     for (const e of entries) {
       this.stats.recordQueue(startedNs - e.enqueuedNs);

@@ -99,21 +99,25 @@ describe('ModelScheduler batching', () => {
     clock.endTurn();
   });
 
-  it('queues a full batch behind a busy instance, but a partial one waits for it to go idle and keeps growing', async () => {
+  it('queues a batch behind a busy instance once it is as large as the running one; a smaller one keeps growing', async () => {
     const { clock, pool, scheduler } = setup(db(), 1, undefined, 2);
-    const first = outcome(scheduler.submit(job(1, 3)));
-    expect(pool.held.map((r) => r.inputs[0].shape[0])).toEqual([3]);
+    const first = outcome(scheduler.submit(job(1, 4)));
+    expect(pool.held.map((r) => r.inputs[0].shape[0])).toEqual([4]);
     clock.holdTurn();
-    const partial = outcome(scheduler.submit(job(2, 5)));
+    const small = outcome(scheduler.submit(job(2, 3)));
     clock.endTurn();
-    expect(pool.held).toHaveLength(1); // 5 of 8 rows: not full, not queued behind the running batch
+    expect(pool.held).toHaveLength(1); // 3 rows would follow 4: it waits
     clock.holdTurn();
-    const filling = outcome(scheduler.submit(job(3, 3)));
+    const more = outcome(scheduler.submit(job(3, 2)));
     clock.endTurn();
-    expect(pool.held.map((r) => [r.slot, r.inputs[0].shape[0]])).toEqual([[0, 3], [0, 8]]);
+    expect(pool.held.map((r) => [r.slot, r.inputs[0].shape[0]])).toEqual([[0, 4], [0, 5]]);
+    await pool.finishNext();
+    // The instance computes the 5-row batch; a full one (8 rows) may queue behind it at once.
+    const full = outcome(scheduler.submit(job(4, 8)));
+    expect(pool.held.map((r) => r.inputs[0].shape[0])).toEqual([5, 8]);
     await pool.finishNext();
     await pool.finishNext();
-    expect([first, partial, filling].map((o) => values(o.value as Tensor[]).length)).toEqual([6, 10, 6]);
+    expect([first, small, more, full].map((o) => values(o.value as Tensor[]).length)).toEqual([8, 6, 4, 16]);
   });
 
   it('keeps requests in the queue (not behind a busy instance) when priorities or queue timeouts could apply', async () => {
