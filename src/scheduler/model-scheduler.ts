@@ -1,7 +1,9 @@
 // Per model-version scheduler between the data plane and the instance pool. Accepted requests wait in a
 // RequestQueue (priority levels, max_queue_size, queue timeouts); whenever an instance is free, formBatch picks
 // what it runs next: one request, or with dynamic_batching several compatible ones concatenated along the batch
-// dim and split back so each caller gets exactly its rows. A caller that goes away (AbortSignal: cancel or
+// dim and split back so each caller gets exactly its rows. A batching model forms batches once per event-loop turn,
+// so requests read together run together; an execution may also wait behind a busy instance's current one (see
+// queueBehind), so a busy worker never idles between runs. A caller that goes away (AbortSignal: cancel or
 // deadline) leaves the queue, or, if its request is already running, has its rows dropped while the rest of the
 // batch is answered. Bytes of accepted requests count against the server-wide InflightBytes budget until they
 // finish. Records queue and compute durations in the model's statistics and reports to each job's observer.
