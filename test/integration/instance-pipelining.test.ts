@@ -1,7 +1,7 @@
 // Owns: a real model instance (worker thread + onnxruntime) with runs queued behind each other. Three callers
 // keep it saturated: two runs sit in the shared slots (answers are read in whatever order their promises settle)
 // and the third goes by postMessage, yet every caller gets exactly its own result; a run sent to a busy instance
-// reports when the worker took it up, not when it was sent.
+// reports when the worker took it up, not when it was sent. Runs written before the worker's loop starts are served.
 
 import * as path from 'node:path';
 import { ModelInstance } from '../../src/runtime/model-instance';
@@ -12,8 +12,8 @@ jest.setTimeout(120_000);
 
 let instance: ModelInstance;
 
-beforeAll(async () => {
-  instance = new ModelInstance({
+const simpleInstance = (): ModelInstance =>
+  new ModelInstance({
     modelPath: path.join(MODELS_DIR, 'simple/1/model.onnx'),
     device: { kind: 'cpu' },
     allowCpuFallback: false,
@@ -23,6 +23,9 @@ beforeAll(async () => {
     heapLimitMb: 0,
     label: "model 'simple' version 1 instance 0 (cpu)",
   });
+
+beforeAll(async () => {
+  instance = simpleInstance();
   await instance.load();
 });
 
@@ -57,4 +60,17 @@ test('saturated by three callers, every run answers its own caller', async () =>
   expect(maxInFlight).toBe(3);
   expect(waitedBehind).toBeGreaterThan(0);
   expect(instance.inFlight).toBe(0);
+});
+
+test('runs already waiting in the slots when the worker starts serving them are answered', async () => {
+  const early = simpleInstance();
+  try {
+    const loaded = early.load();
+    const runs = [early.run(inputs(5), ['OUTPUT0']), early.run(inputs(6), ['OUTPUT0'])];
+    await loaded;
+    const answers = await Promise.all(runs);
+    expect(answers.map((a) => (a.outputs[0].data as Int32Array)[0])).toEqual([5, 6]);
+  } finally {
+    await early.close();
+  }
 });
