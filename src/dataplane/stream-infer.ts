@@ -4,6 +4,7 @@
 // more requests are read) until the transport drains; at most `maxInFlight` requests run per stream. Half-close
 // finishes what is in flight, then ends; cancellation aborts everything in flight and writes nothing more.
 
+import { Cancellation } from '../scheduler/cancellation';
 import type { DataPlane } from './dataplane';
 import type { StreamCounters } from './stream-counters';
 import type { InferRequest, InferResponse } from './types';
@@ -51,8 +52,8 @@ function messageBytes(message: StreamMessage): number {
 }
 
 export class InferStream {
-  /** One controller per request in flight (a shared signal would collect a listener per scheduler job). */
-  private readonly running = new Set<AbortController>();
+  /** One cancellation per request in flight (a shared one would collect a listener per scheduler job). */
+  private readonly running = new Set<Cancellation>();
   private cancelled = false;
   private readonly counters: StreamCounters;
   private inFlight = 0;
@@ -80,9 +81,9 @@ export class InferStream {
    */
   request(req: InferRequest, settled: (error?: unknown) => void = () => undefined): void {
     if (this.finished || this.halfClosed) return settled();
-    const abort = new AbortController();
+    const abort = new Cancellation();
     this.running.add(abort);
-    const request: InferRequest = { ...req, signal: abort.signal };
+    const request: InferRequest = { ...req, signal: abort };
     let failure: unknown;
     this.started();
     this.dataplane

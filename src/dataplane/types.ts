@@ -1,6 +1,10 @@
 // The data plane's own request and response types, shared by every transport. No generated protobuf type
 // reaches past the transport; each transport converts in one file (grpc/convert.ts for gRPC).
 
+import type { Cancellation } from '../scheduler/cancellation';
+
+/** Transports make one per request (see scheduler/cancellation.ts). */
+export { Cancellation } from '../scheduler/cancellation';
 import type { TraceContext } from '../telemetry/tracing';
 import type { Tensor } from '../tensor/tensor';
 
@@ -22,7 +26,7 @@ export interface InferRequest {
   /** Empty = every output of the model. */
   outputs: RequestedOutput[];
   /** Aborted when the caller cancels or its deadline passes. */
-  signal?: AbortSignal;
+  signal?: Cancellation;
   /** Call metadata (gRPC) or headers, keys lower-case; read for a traffic split's sticky key. */
   metadata?: Record<string, string>;
   /** Trace context of the transport's span for this request (absent when not traced). */

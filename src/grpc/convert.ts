@@ -2,7 +2,7 @@
 // typed tensor contents, parameters) and response, metadata, config, statistics and index encoding.
 
 import type { ModelConfig, QueuePolicy, TensorConfig } from '../config/model-config';
-import type { InferRequest, InferResponse, ModelMetadata, ParamValue, Params } from '../dataplane/types';
+import type { Cancellation, InferRequest, InferResponse, ModelMetadata, ParamValue, Params } from '../dataplane/types';
 import { invalidArgument } from '../errors';
 import type { IndexEntry } from '../repository/model-repository';
 import { scrubHostPaths } from '../security/host-paths';
@@ -64,7 +64,7 @@ function toParameters(params: Params): { [key: string]: InferParameter } {
   return out;
 }
 
-export function toInferRequest(msg: ModelInferRequest, signal?: AbortSignal): InferRequest {
+export function toInferRequest(msg: ModelInferRequest, signal?: Cancellation): InferRequest {
   const where = `model '${msg.modelName}'${msg.modelVersion ? ` version ${msg.modelVersion}` : ''}`;
   const raw = msg.rawInputContents;
   let inputs;

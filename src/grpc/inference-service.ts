@@ -1,9 +1,10 @@
 // The GRPCInferenceService handlers: each RPC decodes its message (convert.ts), calls the data plane, and
-// answers with a status from status.ts. Client cancellation and deadlines abort the request's AbortSignal.
+// answers with a status from status.ts. Client cancellation and deadlines abort the request's Cancellation.
 // ModelStreamInfer lives in stream-infer.ts. Every call is observed (span continuing the caller's trace, gRPC metrics) through telemetry's RpcTelemetry.
 
 import { Metadata, status, type ServerUnaryCall, type ServerDuplexStream, type sendUnaryData } from '@grpc/grpc-js';
 import type { DataPlane } from '../dataplane/dataplane';
+import { Cancellation } from '../dataplane/types';
 import { InferError } from '../errors';
 import type { Logger } from '../telemetry/logger';
 import { RpcTelemetry, type RpcObservation } from '../telemetry/rpc-telemetry';
@@ -30,24 +31,24 @@ type Handler<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>, rpc: Rp
 type CancellableCall = { on(event: 'cancelled', listener: () => void): unknown; getDeadline?(): Date | number };
 
 /**
- * AbortSignal that fires with DEADLINE_EXCEEDED when the call's deadline passes, CANCELLED when the client cancels.
+ * A Cancellation that aborts with DEADLINE_EXCEEDED when the call's deadline passes, CANCELLED when the client cancels.
  * grpc-js also reports every call that ended normally as 'cancelled'; `answered()` says the handler is done, so no
  * error is built for those.
  */
-export function callSignal(call: CancellableCall, answered: () => boolean = () => false): AbortSignal {
-  const controller = new AbortController();
+export function callSignal(call: CancellableCall, answered: () => boolean = () => false): Cancellation {
+  const cancellation = new Cancellation();
   call.on('cancelled', () => {
     if (answered()) return;
     const deadline = call.getDeadline?.() ?? Infinity;
     const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
     const expired = Number.isFinite(deadlineMs) && Date.now() >= deadlineMs;
-    controller.abort(
+    cancellation.abort(
       expired
         ? new InferError('DEADLINE_EXCEEDED', 'the call deadline passed before the request finished')
         : new InferError('CANCELLED', 'the client cancelled the request'),
     );
   });
-  return controller.signal;
+  return cancellation;
 }
 
 

@@ -3,7 +3,7 @@
 // what it runs next: one request, or with dynamic_batching several compatible ones concatenated along the batch
 // dim and split back so each caller gets exactly its rows. A batching model forms batches once per event-loop turn,
 // so requests read together run together; an execution may also wait behind a busy instance's current one (see
-// queueBehind), so a busy worker never idles between runs. A caller that goes away (AbortSignal: cancel or
+// queueBehind), so a busy worker never idles between runs. A caller that goes away (Cancellation: cancel or
 // deadline) leaves the queue, or, if its request is already running, has its rows dropped while the rest of the
 // batch is answered. Bytes of accepted requests count against the server-wide InflightBytes budget until they
 // finish. Records queue and compute durations in the model's statistics and reports to each job's observer.
@@ -16,6 +16,7 @@ import type { ModelStats } from '../telemetry/model-stats';
 import { concatBatch, splitBatch } from '../tensor/batch';
 import type { Tensor } from '../tensor/tensor';
 import { formBatch, type BatchPolicy } from './batch-former';
+import type { Cancellation } from './cancellation';
 import { systemClock, type Clock } from './clock';
 import type { ExecutionObserver } from './execution-observer';
 import { InflightBytes, requestBytes } from './inflight-bytes';
@@ -31,7 +32,7 @@ export interface SchedulerJob {
   priority?: number;
   /** Triton's `timeout` request parameter in µs (0: the queue policy's default). */
   timeoutUs?: number;
-  signal?: AbortSignal;
+  signal?: Cancellation;
   /** Telemetry's view of this request (see execution-observer.ts). */
   observer?: ExecutionObserver;
 }
@@ -75,7 +76,7 @@ interface Entry extends QueuedItem {
   deliver?: () => void;
 }
 
-export function abortError(signal: AbortSignal | undefined, label: string): InferError {
+export function abortError(signal: Cancellation | undefined, label: string): InferError {
   const reason: unknown = signal?.reason;
   if (reason instanceof InferError) return reason;
   return new InferError('CANCELLED', `${label}: request cancelled by the client`);
@@ -178,7 +179,7 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
       this.ordered?.push(entry);
       if (job.signal) {
         entry.onAbort = () => this.abandon(entry);
-        job.signal.addEventListener('abort', entry.onAbort, { once: true });
+        job.signal.onAbort(entry.onAbort);
       }
       // A batching model forms its next batch once this turn's requests are all queued (see pumpSoon).
       if (this.batch.maxBatchSize > 1) this.pumpSoon();
@@ -406,7 +407,7 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     if (entry.state === 'done') return;
     entry.state = 'done';
     this.inflight.release(entry.bytes);
-    if (entry.onAbort) entry.job.signal?.removeEventListener('abort', entry.onAbort);
+    if (entry.onAbort) entry.job.signal?.offAbort(entry.onAbort);
   }
 
   /**

@@ -5,6 +5,7 @@
 import { DEFAULT_QUEUE_POLICY, type DynamicBatching, type QueuePolicy } from '../../src/config/model-config';
 import { InferError } from '../../src/errors';
 import type { ExecutionObserver, ExecutionRecord } from '../../src/scheduler/execution-observer';
+import { Cancellation } from '../../src/scheduler/cancellation';
 import { InflightBytes } from '../../src/scheduler/inflight-bytes';
 import { ModelScheduler, type SchedulerJob } from '../../src/scheduler/model-scheduler';
 import { ModelStats } from '../../src/telemetry/model-stats';
@@ -283,8 +284,8 @@ describe('ModelScheduler cancellation', () => {
   it('a cancelled queued request leaves the queue and never runs', async () => {
     const { pool, scheduler } = setup(db(), 1);
     scheduler.submit(job(1, 8)).catch(() => undefined);
-    const controller = new AbortController();
-    const cancelled = outcome(scheduler.submit(job(2, 8, { signal: controller.signal })));
+    const controller = new Cancellation();
+    const cancelled = outcome(scheduler.submit(job(2, 8, { signal: controller })));
     controller.abort(new InferError('CANCELLED', 'the client cancelled the request'));
     await flush();
     expect(cancelled.error?.code).toBe('CANCELLED');
@@ -297,9 +298,9 @@ describe('ModelScheduler cancellation', () => {
   it('a request whose deadline passes while it runs in a batch is answered DEADLINE_EXCEEDED; the others get their rows', async () => {
     const { pool, stats, scheduler } = setup(db(), 1);
     scheduler.submit(job(0, 1)).catch(() => undefined);
-    const controller = new AbortController();
+    const controller = new Cancellation();
     const a = outcome(scheduler.submit(job(1)));
-    const b = outcome(scheduler.submit(job(2, 2, { signal: controller.signal })));
+    const b = outcome(scheduler.submit(job(2, 2, { signal: controller })));
     const c = outcome(scheduler.submit(job(3)));
     await pool.finishNext();
     expect(pool.held[0].inputs[0].shape).toEqual([4, 2]);
