@@ -80,6 +80,11 @@ export class InstancePool extends EventEmitter {
     return best;
   }
 
+  /** Takes in the answers workers have already written (see ModelInstance.collect). */
+  collect(): void {
+    for (const inst of this.instances) inst.collect();
+  }
+
   /** A run on `inst` finished: it is idle again once nothing else is in flight on it. */
   release(inst: ModelInstance): void {
     if (this.closed || !inst.alive || !this.instances.has(inst)) return;

@@ -57,6 +57,8 @@ export class ModelInstance extends EventEmitter {
   private channelSeq = 0;
   /** Per channel slot: a run is in it whose answer has not been read (answers may be read out of order). */
   private readonly slotInUse: boolean[] = new Array<boolean>(CHANNEL_SLOTS).fill(false);
+  /** Channel runs whose answers have not been taken in: run number → run id. */
+  private readonly unanswered = new Map<number, number>();
   private exited = false;
   private closing = false;
   signature: Signature | null = null;
@@ -130,7 +132,8 @@ export class ModelInstance extends EventEmitter {
         this.slotInUse[seq % CHANNEL_SLOTS] = true;
         return new Promise((resolve, reject) => {
           this.pending.set(id, { resolve, reject, sentNs, queued });
-          void this.channel.responded(seq).then((answered) => answered && this.onChannelResponse(id, seq));
+          this.unanswered.set(seq, id);
+          void this.channel.responded(seq).then((answered) => answered && this.collect());
         });
       }
       const packed = packInputs(inputs);
@@ -141,6 +144,20 @@ export class ModelInstance extends EventEmitter {
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       return Promise.reject(err instanceof InferError ? new InferError(err.code, `${this.label}: ${reason}`) : err);
+    }
+  }
+
+  /**
+   * Takes in every answer the worker has written to the channel. Runs when `waitAsync` reports one, and may be
+   * called earlier (the scheduler does at the end of each event-loop turn), so a finished run frees its instance
+   * without waiting for that report.
+   */
+  collect(): void {
+    const answeredUpTo = this.channel.answeredSeq();
+    for (const [seq, id] of this.unanswered) {
+      if (seq > answeredUpTo) break;
+      this.unanswered.delete(seq);
+      this.onChannelResponse(id, seq);
     }
   }
 
@@ -228,6 +245,7 @@ export class ModelInstance extends EventEmitter {
     if (this.exited) return;
     this.exited = true;
     this.channel.wake();
+    this.unanswered.clear();
     const failed = [...this.pending.values()];
     this.pending.clear();
     for (const p of failed) p.reject(new WorkerCrashError(`${this.label}: ${reason} while running the request`));

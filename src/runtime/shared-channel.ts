@@ -137,6 +137,11 @@ export class SharedChannel {
     }
   }
 
+  /** Number of the latest run the worker has answered. */
+  answeredSeq(): number {
+    return Atomics.load(this.control, RESPONSE_SEQ);
+  }
+
   /** Releases every main-thread waiter without an answer (the worker is gone). */
   wake(): void {
     this.gone = true;

@@ -50,6 +50,8 @@ export interface SlotPool<S extends ExecutionSlot> {
   acquireQueued(): S | null;
   /** One execution on `slot` finished. */
   release(slot: S): void;
+  /** Takes in results that are ready but not yet reported (they then finish as usual). */
+  collect(): void;
   on(event: 'available', listener: () => void): unknown;
 }
 
@@ -255,6 +257,7 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     this.pumpDeferred = true;
     this.clock.defer(() => {
       this.pumpDeferred = false;
+      this.pool.collect();
       this.pump();
     });
   }

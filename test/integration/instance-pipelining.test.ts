@@ -1,7 +1,8 @@
 // Owns: a real model instance (worker thread + onnxruntime) with runs queued behind each other. Three callers
 // keep it saturated: two runs sit in the shared slots (answers are read in whatever order their promises settle)
 // and the third goes by postMessage, yet every caller gets exactly its own result; a run sent to a busy instance
-// reports when the worker took it up, not when it was sent. Runs written before the worker's loop starts are served.
+// reports when the worker took it up, not when it was sent. Runs written before the worker's loop starts are served,
+// and collect() takes in an answer as soon as the worker has written it.
 
 import * as path from 'node:path';
 import { ModelInstance } from '../../src/runtime/model-instance';
@@ -73,4 +74,13 @@ test('runs already waiting in the slots when the worker starts serving them are 
   } finally {
     await early.close();
   }
+});
+
+test('collect() takes in a finished run at once, without waiting for the event loop to report it', async () => {
+  const running = instance.run(inputs(7), ['OUTPUT0']);
+  // Never yields: only collect() can see the answer the worker writes meanwhile.
+  const deadline = Date.now() + 20_000;
+  while (instance.inFlight > 0 && Date.now() < deadline) instance.collect();
+  expect(instance.inFlight).toBe(0);
+  expect(((await running).outputs[0].data as Int32Array)[0]).toBe(7);
 });

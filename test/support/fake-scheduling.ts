@@ -124,6 +124,13 @@ export class FakePool extends EventEmitter implements SlotPool<FakeSlot> {
     return this.idle.shift() ?? null;
   }
 
+  /** Times the scheduler asked for ready results (fake runs finish only when the test says so). */
+  collects = 0;
+
+  collect(): void {
+    this.collects++;
+  }
+
   acquireQueued(): FakeSlot | null {
     return this.slots.find((s) => s.inFlight > 0 && s.inFlight < this.depth) ?? null;
   }

@@ -85,6 +85,7 @@ describe('ModelScheduler batching', () => {
     const callers = [1, 2, 3].map((v) => outcome(scheduler.submit(job(v))));
     expect(pool.held).toHaveLength(0);
     clock.endTurn();
+    expect(pool.collects).toBe(1); // ready results are taken in first, so a finished instance is free for this batch
     expect(pool.held).toHaveLength(1);
     expect(pool.held[0].inputs[0].shape).toEqual([3, 2]);
     await pool.finishNext();
