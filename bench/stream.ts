@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { GRPCInferenceServiceClient, type ModelInferRequest, type ModelStreamInferResponse } from '../generated/inference/grpc_service';
 import { REPO_ROOT, startServerProcess } from './server-process';
+import { SIMPLE_REQUEST } from './simple-request';
 import { nowUs, percentiles } from './stats';
 
 const WARMUP = 1000;
@@ -16,17 +17,7 @@ const REQUESTS = 10000;
 const WINDOW = 32;
 const ROUNDS = 3;
 
-function simpleRequest(id: string): ModelInferRequest {
-  return {
-    modelName: 'simple',
-    modelVersion: '',
-    id,
-    parameters: {},
-    inputs: ['INPUT0', 'INPUT1'].map((name) => ({ name, datatype: 'INT32', shape: [1n, 16n], parameters: {}, contents: undefined })),
-    outputs: [],
-    rawInputContents: [Buffer.from(new Int32Array(16).fill(3).buffer), Buffer.from(new Int32Array(16).fill(4).buffer)],
-  };
-}
+const simpleRequest = (id: string): ModelInferRequest => ({ ...SIMPLE_REQUEST, id });
 
 /** Inferences/s of `count` requests over one stream with WINDOW outstanding. */
 function streamRate(client: GRPCInferenceServiceClient, count: number): Promise<number> {

@@ -55,9 +55,10 @@ export class ModelInstance extends EventEmitter {
   private nextId = 1;
   /** Number of the last run written to the channel. */
   private channelSeq = 0;
-  /** Per channel slot: a run is in it whose answer has not been read (answers may be read out of order). */
-  private readonly slotInUse: boolean[] = new Array<boolean>(CHANNEL_SLOTS).fill(false);
-  /** Channel runs whose answers have not been taken in: run number → run id. */
+  /**
+   * Channel runs whose answers have not been taken in: run number → run id. Run n's slot is free for run
+   * n + CHANNEL_SLOTS once n has left this map (answers may be taken in out of order).
+   */
   private readonly unanswered = new Map<number, number>();
   private exited = false;
   private closing = false;
@@ -126,10 +127,9 @@ export class ModelInstance extends EventEmitter {
     const queued = this.pending.size > 0;
     try {
       const wire = wireInputs(inputs);
-      const next = this.channelSeq + 1;
-      if (!this.slotInUse[next % CHANNEL_SLOTS] && this.channel.sendRequest(next, id, wire, outputs)) {
-        const seq = ++this.channelSeq;
-        this.slotInUse[seq % CHANNEL_SLOTS] = true;
+      const seq = this.channelSeq + 1;
+      if (!this.unanswered.has(seq - CHANNEL_SLOTS) && this.channel.sendRequest(seq, id, wire, outputs)) {
+        this.channelSeq = seq;
         return new Promise((resolve, reject) => {
           this.pending.set(id, { resolve, reject, sentNs, queued });
           this.unanswered.set(seq, id);
@@ -156,20 +156,15 @@ export class ModelInstance extends EventEmitter {
     const answeredUpTo = this.channel.answeredSeq();
     for (const [seq, id] of this.unanswered) {
       if (seq > answeredUpTo) break;
-      this.unanswered.delete(seq);
       this.onChannelResponse(id, seq);
+      this.unanswered.delete(seq);
     }
   }
 
   private onChannelResponse(id: number, seq: number): void {
     let p: Pending | undefined;
     try {
-      let response: ReturnType<SharedChannel['readResponse']>;
-      try {
-        response = this.channel.readResponse(seq);
-      } finally {
-        this.slotInUse[seq % CHANNEL_SLOTS] = false;
-      }
+      const response = this.channel.readResponse(seq);
       if (response.kind === RESPONSE_BY_MESSAGE) return; // the 'result' message settles it
       p = this.take(id);
       if (!p) return;
@@ -237,7 +232,6 @@ export class ModelInstance extends EventEmitter {
   private take(id: number): Pending | undefined {
     const p = this.pending.get(id);
     this.pending.delete(id);
-    if (p && this.pending.size === 0) this.emit('idle');
     return p;
   }
 

@@ -19,6 +19,12 @@ export type BatchDecision<T> =
   | { kind: 'wait'; untilNs: number }
   | { kind: 'empty' };
 
+/** Rows at which an execution is as large as this policy makes them: the largest preferred size, else the maximum. */
+export function fullBatchRows(policy: BatchPolicy): number {
+  const preferred = policy.preferredBatchSizes;
+  return preferred.length > 0 ? preferred[preferred.length - 1] : policy.maxBatchSize;
+}
+
 function cutToPreferred<T extends QueuedItem>(items: T[], preferred: readonly number[]): T[] {
   let rows = 0;
   let best = 0;
@@ -57,9 +63,8 @@ export function formBatch<T extends QueuedItem>(
   }
   if (items.length === 0) return { kind: 'empty' };
   const preferred = policy.preferredBatchSizes;
-  const maxPreferred = preferred.length > 0 ? preferred[preferred.length - 1] : policy.maxBatchSize;
   // Full, or nothing more can join: run now.
-  if (blocked || rows >= policy.maxBatchSize || rows >= maxPreferred) return { kind: 'run', items: cutToPreferred(items, preferred) };
+  if (blocked || rows >= policy.maxBatchSize || rows >= fullBatchRows(policy)) return { kind: 'run', items: cutToPreferred(items, preferred) };
   if (preferred.includes(rows)) return { kind: 'run', items };
   let oldest = items[0].enqueuedNs;
   for (const item of items) oldest = Math.min(oldest, item.enqueuedNs);

@@ -15,7 +15,7 @@ import type { RunResult } from '../runtime/model-instance';
 import type { ModelStats } from '../telemetry/model-stats';
 import { concatBatch, splitBatch } from '../tensor/batch';
 import type { Tensor } from '../tensor/tensor';
-import { formBatch, type BatchPolicy } from './batch-former';
+import { formBatch, fullBatchRows, type BatchPolicy } from './batch-former';
 import type { Cancellation } from './cancellation';
 import { systemClock, type Clock } from './clock';
 import type { ExecutionObserver } from './execution-observer';
@@ -83,6 +83,8 @@ export function abortError(signal: Cancellation | undefined, label: string): Inf
   if (reason instanceof InferError) return reason;
   return new InferError('CANCELLED', `${label}: request cancelled by the client`);
 }
+
+const rowsOf = (entries: readonly Entry[]): number => entries.reduce((n, e) => n + e.rows, 0);
 
 /** Batch key: input names, datatypes and non-batch dims, plus the requested output set. */
 function batchKey(job: SchedulerJob): string {
@@ -298,10 +300,7 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     if (!this.queuesBehindBusy) return null;
     const slot = this.pool.acquireQueued();
     if (!slot || this.batch.maxBatchSize <= 1) return slot;
-    const preferred = this.batch.preferredBatchSizes;
-    const fullRows = preferred.length > 0 ? preferred[preferred.length - 1] : this.batch.maxBatchSize;
-    const rows = entries.reduce((n, e) => n + e.rows, 0);
-    return rows >= Math.min(fullRows, this.runningRows.get(slot) ?? 0) ? slot : null;
+    return rowsOf(entries) >= Math.min(fullBatchRows(this.batch), this.runningRows.get(slot) ?? 0) ? slot : null;
   }
 
   private arm(atNs: number): void {
@@ -324,8 +323,7 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
       e.job.observer?.dequeued(startNs);
     }
     this.running += entries.length;
-    const rows = entries.reduce((n, e) => n + e.rows, 0);
-    this.runningRows.set(slot, (this.runningRows.get(slot) ?? 0) + rows);
+    this.runningRows.set(slot, (this.runningRows.get(slot) ?? 0) + rowsOf(entries));
     let inputs: readonly Tensor[];
     let outputs: readonly string[];
     try {
@@ -348,7 +346,8 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
   /** `dispatchedNs`: when the entries left the queue; a run queued behind another on its instance started later. */
   private finish(slot: S, entries: Entry[], dispatchedNs: number, result: RunResult | null, err: Error | null): void {
     this.running -= entries.length;
-    const left = (this.runningRows.get(slot) ?? 0) - entries.reduce((n, e) => n + e.rows, 0);
+    const rows = rowsOf(entries);
+    const left = (this.runningRows.get(slot) ?? 0) - rows;
     if (left > 0) this.runningRows.set(slot, left);
     else this.runningRows.delete(slot);
     const startedNs = result ? Math.max(dispatchedNs, result.timings.sentNs) : dispatchedNs;
@@ -358,7 +357,6 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     }
     if (result) {
       const t = result.timings;
-      const rows = entries.reduce((n, e) => n + e.rows, 0);
       const observers = entries.flatMap((e) => (e.job.observer ? [e.job.observer] : []));
       const record = {
         batchSize: rows,
