@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
-import { DEFAULT_SETTINGS, type ServerSettings } from '../../src/config/server-settings';
+import type { ServerSettings } from '../../src/config/server-settings';
 import { sha256Hex } from '../../src/security/principals';
 import { buildServerSecurity } from '../../src/security/server-security';
 import { DEFAULT_SECURITY } from '../../src/security/security-settings';
@@ -17,7 +17,7 @@ import type { ModelInferResponse } from '../../generated/inference/grpc_service'
 import { GRPCInferenceServiceClient } from '../../generated/inference/grpc_service';
 import { issue, makeAuthority } from '../support/certificates';
 import { HEALTH_CHECK, LIST_SERVICES, RawClient, REFLECTION } from '../support/raw-client';
-import { call, int32Bytes, int32Values, MODELS_DIR, protoLoaderClient, tsProtoClient } from '../support/server';
+import { call, int32Bytes, int32Values, protoLoaderClient, testSettings, tsProtoClient } from '../support/server';
 
 const TOKENS = {
   reader: 'rd-4f1c9a7e2b-reader-token',
@@ -41,18 +41,13 @@ function captureLogger(lines: string[]) {
 }
 
 function settings(overrides: Partial<ServerSettings> = {}): ServerSettings {
-  return {
-    ...DEFAULT_SETTINGS,
-    grpcHost: '127.0.0.1',
-    grpcPort: 0,
-    modelRepository: MODELS_DIR,
+  return testSettings({
     modelControlMode: 'explicit',
     loadModels: ['simple', 'mlp'],
-    intraOpThreads: 1,
     logLevel: 'trace',
     ...overrides,
     security: { ...DEFAULT_SECURITY, principalsJson: PRINCIPALS, ...overrides.security },
-  };
+  });
 }
 
 const bearer = (token: string): grpc.Metadata => {
