@@ -2,8 +2,10 @@
 // load client (`inferd bench`) each run in their own process. Targets: the transport ceiling (bare grpc-js echo of
 // the same message sizes), the naive peer (proto-loader + onnxruntime on the main thread), inferd without and with
 // dynamic batching; the engine ceiling is onnxruntime's session.run in-process. Tiny (9.6k params) and medium
-// (2.9M params) MLPs, concurrency 1 and 32, batch-1 and batch-8 requests; BENCH_ROUNDS (3) rounds in alternating
-// order, each figure the median round. Prints ratios and writes bench/results/suite.json.
+// (2.9M params) MLPs, concurrency 1 and 32, batch-1 and batch-8 requests. Figures are steady state: every server is
+// driven untimed first and every level after an untimed warm-up at its own concurrency (a server measured in its
+// first seconds spends much of its CPU compiling); BENCH_ROUNDS (3) rounds in alternating order, each figure the
+// median round. Prints ratios and writes bench/results/suite.json.
 
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -16,6 +18,10 @@ import { nowUs, percentiles } from './stats';
 
 const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
+/** Untimed load at each level's concurrency before it is measured (the client is a fresh process every time). */
+const LEVEL_WARMUP_MS = Number(process.env.BENCH_LEVEL_WARMUP_MS ?? 1500);
+/** Untimed load on each server before its first round: V8 compiles its hot paths over the first seconds of traffic. */
+const SERVER_WARMUP_MS = Number(process.env.BENCH_SERVER_WARMUP_MS ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ALL_MODELS = [
   { key: 'tiny', dir: 'test/fixtures/tiny_mlp', inDim: 64, outDim: 10 },
@@ -59,10 +65,17 @@ async function startChild(script: string, args: string[]): Promise<{ address: st
 }
 
 /** Runs `inferd bench` in its own process and returns its JSON report. */
-async function benchClient(address: string, model: string, inDim: number, batch: number): Promise<BenchReport> {
+async function benchClient(
+  address: string,
+  model: string,
+  inDim: number,
+  batch: number,
+  load = { concurrency: CONCURRENCY, durationMs: DURATION_MS, warmupMs: LEVEL_WARMUP_MS },
+): Promise<BenchReport> {
   const out = path.join(os.tmpdir(), `inferd-suite-${process.pid}-${Date.now()}.json`);
   const args = [CLI, 'bench', '-u', address, '-m', model, '-b', String(batch), '--input', `INPUT:FP32:-1,${inDim}`,
-    '--concurrency', CONCURRENCY.join(','), '--duration-ms', String(DURATION_MS), '--warmup', '200', '--json', out];
+    '--concurrency', load.concurrency.join(','), '--duration-ms', String(load.durationMs), '--warmup', '200',
+    '--warmup-ms', String(load.warmupMs), '--json', out];
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`inferd bench exited with ${code}`))));
@@ -126,6 +139,10 @@ async function main(): Promise<void> {
             ];
             // Rounds alternate the order of the targets, so a slow spell of this shared machine does not land on
             // one target only; each level keeps its median round by throughput.
+            for (const [target, address, model] of runs) {
+              process.stderr.write(`${m.key} batch ${batch}: ${target} (warm-up)\n`);
+              await benchClient(address, model, m.inDim, batch, { concurrency: [Math.max(...CONCURRENCY)], durationMs: SERVER_WARMUP_MS, warmupMs: 0 });
+            }
             const rounds = new Map<string, Row[]>();
             for (let round = 0; round < ROUNDS; round++) {
               for (const [target, address, model] of round % 2 === 0 ? runs : [...runs].reverse()) {
@@ -156,7 +173,10 @@ async function main(): Promise<void> {
 
   const find = (model: string, batch: number, c: number, t: Target): LevelReport =>
     (rows.find((r) => r.model === model && r.batch === batch && r.concurrency === c && r.target === t) as Row).level;
-  console.log(`\ninferd side-by-side suite (${os.cpus().length} cores, ${DURATION_MS} ms per level, median of ${ROUNDS} rounds, client in its own process)`);
+  console.log(
+    `\ninferd side-by-side suite (${os.cpus().length} cores, ${DURATION_MS} ms per level after ${LEVEL_WARMUP_MS} ms untimed, ` +
+      `each server warmed ${SERVER_WARMUP_MS} ms first, median of ${ROUNDS} rounds, client in its own process)`,
+  );
   console.log('\nengine ceiling: onnxruntime session.run in-process');
   for (const m of MODELS) {
     console.log(`  ${m.key.padEnd(7)}` + [1, 8, 32].map((b) => `batch ${b}: p50 ${engine[`${m.key}/${b}`].p50Us.toFixed(0)} µs, ${fmtK(engine[`${m.key}/${b}`].samplesPerS)} samples/s`).join(';  '));
@@ -198,7 +218,7 @@ async function main(): Promise<void> {
   }
   const out = path.join(REPO_ROOT, 'bench/results/suite.json');
   await fs.mkdir(path.dirname(out), { recursive: true });
-  await fs.writeFile(out, JSON.stringify({ cores: os.cpus().length, durationMs: DURATION_MS, rounds: ROUNDS, engine, rows }, null, 2) + '\n');
+  await fs.writeFile(out, JSON.stringify({ cores: os.cpus().length, durationMs: DURATION_MS, levelWarmupMs: LEVEL_WARMUP_MS, serverWarmupMs: SERVER_WARMUP_MS, rounds: ROUNDS, engine, rows }, null, 2) + '\n');
   console.log(`\nwrote ${path.relative(REPO_ROOT, out)} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 

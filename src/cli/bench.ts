@@ -13,7 +13,7 @@ import {
   type ModelStatisticsResponse,
 } from '../../generated/inference/grpc_service';
 import { buildInputs, parseInputSpec, parseShapeOverride, type TensorSpec } from './bench/inputs';
-import { encodeRequests, RawInferClient, runLoad } from './bench/load';
+import { encodeRequests, RawInferClient, runLoad, warmUp } from './bench/load';
 import { ProgressBar } from './bench/progress';
 import { benchSvg } from './bench/svg';
 
@@ -49,6 +49,8 @@ export interface BenchOptions {
   requestCount: number;
   durationMs: number;
   warmup: number;
+  /** Untimed load at each level's own concurrency before it is measured. */
+  warmupMs: number;
   batchSize: number;
   shapes: Map<string, number[]>;
   inputs: TensorSpec[] | null;
@@ -134,9 +136,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = co
     log('concurrency  infer/s    req/s    p50 µs    p90 µs    p99 µs  errors  server queue/compute µs');
     for (const c of plan) {
       const bar = new ProgressBar(o.requestRate > 0 ? `rate ${o.requestRate}` : `c${c}`);
-      const before = await serverStats(meta, o);
-      const started = Date.now();
-      const result = await runLoad(client, bodies, {
+      const load = {
         model: o.model,
         version: o.modelVersion,
         inputs,
@@ -144,8 +144,13 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = co
         requestRate: o.requestRate,
         requestCount: o.requestCount,
         durationMs: o.durationMs,
-        warmupRequests: o.warmup,
         timeoutMs: o.timeoutMs,
+      };
+      await warmUp(client, bodies, load, o.warmup, o.warmupMs);
+      const before = await serverStats(meta, o);
+      const started = Date.now();
+      const result = await runLoad(client, bodies, {
+        ...load,
         onProgress: (done) =>
           bar.update(
             o.durationMs > 0 ? (Date.now() - started) / o.durationMs : done / o.requestCount,
@@ -202,7 +207,8 @@ export function registerBench(program: Command): void {
     .addOption(new Option('--request-rate <r>', 'open loop at r requests/s instead of a concurrency range').argParser(positive('--request-rate')).default(0))
     .addOption(new Option('--request-count <n>', 'requests per level (0: use --duration-ms)').argParser(positive('--request-count')).default(0))
     .addOption(new Option('--duration-ms <ms>', 'time per level').argParser(positive('--duration-ms')).default(5000))
-    .addOption(new Option('--warmup <n>', 'untimed requests before each level').argParser(positive('--warmup')).default(50))
+    .addOption(new Option('--warmup <n>', 'untimed requests, one at a time, before each level').argParser(positive('--warmup')).default(50))
+    .addOption(new Option('--warmup-ms <ms>', "untimed load at the level's own concurrency before it is measured").argParser(positive('--warmup-ms')).default(0))
     .addOption(new Option('-b, --batch-size <n>', 'rows per request (batching models)').argParser(positive('-b')).default(1))
     .addOption(new Option('--shape <NAME:d1,d2...>', 'shape of a variable-size input, batch dim left out (repeatable)').argParser((v: string, prev: string[]) => [...prev, v]).default([]))
     .addOption(new Option('--input <NAME:DTYPE:d1,d2...>', 'describe an input instead of asking ModelMetadata; -1 first dim = batch (repeatable)').argParser((v: string, prev: string[]) => [...prev, v]).default([]))
@@ -220,6 +226,7 @@ export function registerBench(program: Command): void {
         requestCount: opts.requestCount as number,
         durationMs: (opts.requestCount as number) > 0 ? 0 : (opts.durationMs as number),
         warmup: opts.warmup as number,
+        warmupMs: opts.warmupMs as number,
         batchSize: Math.max(1, opts.batchSize as number),
         shapes: new Map((opts.shape as string[]).map(parseShapeOverride)),
         inputs: (opts.input as string[]).length > 0 ? (opts.input as string[]).map(parseInputSpec) : null,

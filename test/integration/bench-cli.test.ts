@@ -2,9 +2,10 @@
 // server-side queue/compute split taken from ModelStatistics, and the inferences it sent are the ones the
 // server counted.
 
+import type { ModelStatisticsResponse } from '../../generated/inference/grpc_service';
 import type { InferdServer } from '../../src/server';
 import { runBench } from '../../src/cli/bench';
-import { startServer } from '../support/server';
+import { call, startServer, tsProtoClient } from '../support/server';
 
 let server: InferdServer;
 
@@ -28,6 +29,7 @@ test('runBench measures each level of a concurrency range with the server-side s
       requestCount: 40,
       durationMs: 0,
       warmup: 5,
+      warmupMs: 0,
       batchSize: 2,
       shapes: new Map(),
       inputs: null,
@@ -45,9 +47,47 @@ test('runBench measures each level of a concurrency range with the server-side s
     expect(l.latencyUs.p50).toBeGreaterThan(0);
     expect(l.latencyUs.p99).toBeGreaterThanOrEqual(l.latencyUs.p50);
     expect(l.inferencesPerS).toBeCloseTo(l.requestsPerS * 2, 6);
-    // Warm-up requests fall inside the statistics window too.
-    expect(l.server?.inferences).toBe((40 + 5) * 2);
+    // Warm-up requests fall outside the statistics window.
+    expect(l.server?.inferences).toBe(40 * 2);
     expect(l.server?.computeInferUs).toBeGreaterThan(0);
   }
   expect(lines[0]).toBe("model 'simple' at " + server.address + ', batch 2, concurrency 1, 4');
+});
+
+test('--warmup-ms drives each level at its own concurrency before measuring, outside the statistics window', async () => {
+  const client = tsProtoClient(server.address);
+  const inferences = async (): Promise<number> => {
+    const res = await call<ModelStatisticsResponse>(client, 'modelStatistics', { name: 'simple', version: '' });
+    return Number(res.modelStats[0].inferenceCount);
+  };
+  try {
+    const before = await inferences();
+    const report = await runBench(
+      {
+        url: server.address,
+        model: 'simple',
+        modelVersion: '',
+        concurrency: [4],
+        requestRate: 0,
+        requestCount: 30,
+        durationMs: 0,
+        warmup: 0,
+        warmupMs: 300,
+        batchSize: 1,
+        shapes: new Map(),
+        inputs: null,
+        inputData: null,
+        timeoutMs: 30_000,
+      },
+      () => undefined,
+    );
+    const served = (await inferences()) - before;
+    const level = report.levels[0];
+    expect(level.requests).toBe(30);
+    expect(level.server?.inferences).toBe(30);
+    // 300 ms of untimed load at concurrency 4 ran before the 30 measured requests.
+    expect(served).toBeGreaterThan(30 + 4);
+  } finally {
+    client.close();
+  }
 });

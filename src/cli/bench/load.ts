@@ -29,7 +29,6 @@ export interface LoadOptions {
   /** Stop after this many requests, or after durationMs, whichever first (0: not that limit). */
   requestCount: number;
   durationMs: number;
-  warmupRequests: number;
   timeoutMs: number;
   onProgress?: (done: number) => void;
 }
@@ -84,8 +83,16 @@ export class RawInferClient {
 
 const nowUs = (): number => Number(process.hrtime.bigint()) / 1000;
 
+/**
+ * Untimed load before a level: `requests` one at a time, then `durationMs` of the level's own load (its concurrency
+ * or rate), so the server and this client have compiled their hot paths before anything is measured.
+ */
+export async function warmUp(client: RawInferClient, bodies: Buffer[], o: LoadOptions, requests: number, durationMs: number): Promise<void> {
+  for (let i = 0; i < requests; i++) await client.infer(bodies[i % bodies.length], o.timeoutMs).catch(() => undefined);
+  if (durationMs > 0) await runLoad(client, bodies, { ...o, requestCount: 0, durationMs, onProgress: undefined });
+}
+
 export async function runLoad(client: RawInferClient, bodies: Buffer[], o: LoadOptions): Promise<LoadResult> {
-  for (let i = 0; i < o.warmupRequests; i++) await client.infer(bodies[i % bodies.length], o.timeoutMs).catch(() => undefined);
   const latenciesUs: number[] = [];
   let sent = 0;
   let errors = 0;
