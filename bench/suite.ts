@@ -43,7 +43,7 @@ interface Row {
 }
 
 /** Starts `node script args` and resolves with the port it prints ("port N") and a stop function. */
-async function startChild(script: string, args: string[]): Promise<{ address: string; stop: () => Promise<void> }> {
+async function startChild(script: string, args: string[]): Promise<{ address: string; pid: number; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/bench', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -56,6 +56,7 @@ async function startChild(script: string, args: string[]): Promise<{ address: st
   });
   return {
     address: `127.0.0.1:${port}`,
+    pid: child.pid ?? 0,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
@@ -67,6 +68,7 @@ async function startChild(script: string, args: string[]): Promise<{ address: st
 /** Runs `inferd bench` in its own process and returns its JSON report. */
 async function benchClient(
   address: string,
+  serverPid: number,
   model: string,
   inDim: number,
   batch: number,
@@ -75,7 +77,7 @@ async function benchClient(
   const out = path.join(os.tmpdir(), `inferd-suite-${process.pid}-${Date.now()}.json`);
   const args = [CLI, 'bench', '-u', address, '-m', model, '-b', String(batch), '--input', `INPUT:FP32:-1,${inDim}`,
     '--concurrency', load.concurrency.join(','), '--duration-ms', String(load.durationMs), '--warmup', '200',
-    '--warmup-ms', String(load.warmupMs), '--json', out];
+    '--warmup-ms', String(load.warmupMs), '--server-pid', String(serverPid), '--json', out];
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`inferd bench exited with ${code}`))));
@@ -131,23 +133,23 @@ async function main(): Promise<void> {
         for (const batch of BATCHES) {
           const echo = await startChild('echo-server.js', [m.key, String(batch), String(m.outDim)]);
           try {
-            const runs: Array<[Target, string, string]> = [
-              ['echo', echo.address, m.key],
-              ['naive', naive.address, m.key],
-              ['inferd', inferd.address, `${m.key}_plain`],
-              ['inferd+batching', inferd.address, `${m.key}_batching`],
+            const runs: Array<[Target, string, number, string]> = [
+              ['echo', echo.address, echo.pid, m.key],
+              ['naive', naive.address, naive.pid, m.key],
+              ['inferd', inferd.address, inferd.child.pid ?? 0, `${m.key}_plain`],
+              ['inferd+batching', inferd.address, inferd.child.pid ?? 0, `${m.key}_batching`],
             ];
             // Rounds alternate the order of the targets, so a slow spell of this shared machine does not land on
             // one target only; each level keeps its median round by throughput.
-            for (const [target, address, model] of runs) {
+            for (const [target, address, pid, model] of runs) {
               process.stderr.write(`${m.key} batch ${batch}: ${target} (warm-up)\n`);
-              await benchClient(address, model, m.inDim, batch, { concurrency: [Math.max(...CONCURRENCY)], durationMs: SERVER_WARMUP_MS, warmupMs: 0 });
+              await benchClient(address, pid, model, m.inDim, batch, { concurrency: [Math.max(...CONCURRENCY)], durationMs: SERVER_WARMUP_MS, warmupMs: 0 });
             }
             const rounds = new Map<string, Row[]>();
             for (let round = 0; round < ROUNDS; round++) {
-              for (const [target, address, model] of round % 2 === 0 ? runs : [...runs].reverse()) {
+              for (const [target, address, pid, model] of round % 2 === 0 ? runs : [...runs].reverse()) {
                 process.stderr.write(`${m.key} batch ${batch}: ${target} (round ${round + 1} of ${ROUNDS})\n`);
-                const report = await benchClient(address, model, m.inDim, batch);
+                const report = await benchClient(address, pid, model, m.inDim, batch);
                 for (const level of report.levels) {
                   const key = `${target}/${level.concurrency}`;
                   rounds.set(key, [...(rounds.get(key) ?? []), { model: m.key, batch, concurrency: level.concurrency, target, level }]);
@@ -190,6 +192,19 @@ async function main(): Promise<void> {
         const cells = TARGETS.map((t) => {
           const l = find(m.key, b, c, t);
           return `${fmtK(l.inferencesPerS)} (${(l.inferencesPerS / echo.inferencesPerS).toFixed(2)}×) ${l.latencyUs.p50.toFixed(0)}µs`.padEnd(26);
+        });
+        console.log(`${m.key.padEnd(8)}${String(b).padStart(5)}${String(c).padStart(6)}  ${cells.join('')}`);
+      }
+    }
+  }
+  console.log('\nwhere the CPU goes: µs of CPU per request in the client and in the server process (all threads), machine busy %');
+  console.log('model   batch  conc  ' + TARGETS.map((t) => t.padEnd(26)).join(''));
+  for (const m of MODELS) {
+    for (const b of BATCHES) {
+      for (const c of CONCURRENCY) {
+        const cells = TARGETS.map((t) => {
+          const { clientUsPerRequest: cl, serverUsPerRequest: sv, machineBusyPercent: busy } = find(m.key, b, c, t).cpu;
+          return `${cl.toFixed(0)} + ${sv?.toFixed(0) ?? '?'} µs, ${busy?.toFixed(0) ?? '?'} %`.padEnd(26);
         });
         console.log(`${m.key.padEnd(8)}${String(b).padStart(5)}${String(c).padStart(6)}  ${cells.join('')}`);
       }

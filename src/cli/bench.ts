@@ -14,6 +14,7 @@ import {
 } from '../../generated/inference/grpc_service';
 import { buildInputs, parseInputSpec, parseShapeOverride, type TensorSpec } from './bench/inputs';
 import { encodeRequests, RawInferClient, runLoad, warmUp } from './bench/load';
+import { CpuMeter, type CpuSplit } from './bench/cpu';
 import { ProgressBar } from './bench/progress';
 import { benchSvg } from './bench/svg';
 
@@ -29,6 +30,8 @@ export interface LevelReport {
   requestsPerS: number;
   inferencesPerS: number;
   latencyUs: { p50: number; p90: number; p99: number; mean: number };
+  /** CPU per request of this client and (with --server-pid) the server, and how busy the machine was. */
+  cpu: CpuSplit;
   /** Server-side averages per request from ModelStatistics (absent where the server has none). */
   server?: { queueUs: number; computeInputUs: number; computeInferUs: number; computeOutputUs: number; executions: number; inferences: number };
 }
@@ -56,6 +59,8 @@ export interface BenchOptions {
   inputs: TensorSpec[] | null;
   inputData: string | null;
   timeoutMs: number;
+  /** The server's process id when it runs on this machine, for its CPU per request (0: not measured). */
+  serverPid: number;
 }
 
 /** `1:64:x2` (×2 steps), `1:8:2` (+2 steps) or `1,4,16`. */
@@ -131,9 +136,10 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = co
     const bodies = encodeRequests({ model: o.model, version: o.modelVersion, inputs });
     const rows = batched ? o.batchSize : 1;
     const levels: LevelReport[] = [];
+    const cpu = new CpuMeter(o.serverPid);
     const plan = o.requestRate > 0 ? [0] : o.concurrency;
     log(`model '${o.model}' at ${o.url}, batch ${rows}, ${o.requestRate > 0 ? `${o.requestRate} req/s` : `concurrency ${plan.join(', ')}`}`);
-    log('concurrency  infer/s    req/s    p50 µs    p90 µs    p99 µs  errors  server queue/compute µs');
+    log('concurrency  infer/s    req/s    p50 µs    p90 µs    p99 µs  errors  server queue/compute µs  cpu µs/req client/server  busy');
     for (const c of plan) {
       const bar = new ProgressBar(o.requestRate > 0 ? `rate ${o.requestRate}` : `c${c}`);
       const load = {
@@ -148,6 +154,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = co
       };
       await warmUp(client, bodies, load, o.warmup, o.warmupMs);
       const before = await serverStats(meta, o);
+      const cpuBefore = await cpu.mark();
       const started = Date.now();
       const result = await runLoad(client, bodies, {
         ...load,
@@ -157,6 +164,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = co
             `${done} requests`,
           ),
       });
+      const cpuAfter = await cpu.mark();
       bar.done();
       const after = await serverStats(meta, o);
       const sorted = [...result.latenciesUs].sort((a, b) => a - b);
@@ -172,6 +180,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = co
         requestsPerS: result.requests / result.elapsedS,
         inferencesPerS: (result.requests * rows) / result.elapsedS,
         latencyUs: { p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), p99: percentile(sorted, 0.99), mean },
+        cpu: CpuMeter.split(cpuBefore, cpuAfter, result.requests + result.errors),
         server: serverSplit(before, after),
       };
       levels.push(level);
@@ -179,7 +188,9 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = co
       log(
         `${String(o.requestRate > 0 ? '-' : c).padStart(11)}  ${level.inferencesPerS.toFixed(0).padStart(7)}  ${level.requestsPerS.toFixed(0).padStart(7)}` +
           `  ${level.latencyUs.p50.toFixed(0).padStart(8)}  ${level.latencyUs.p90.toFixed(0).padStart(8)}  ${level.latencyUs.p99.toFixed(0).padStart(8)}` +
-          `  ${String(level.errors).padStart(6)}  ${s ? `${s.queueUs.toFixed(0)} / ${(s.computeInputUs + s.computeInferUs + s.computeOutputUs).toFixed(0)}` : 'n/a'}`,
+          `  ${String(level.errors).padStart(6)}  ${(s ? `${s.queueUs.toFixed(0)} / ${(s.computeInputUs + s.computeInferUs + s.computeOutputUs).toFixed(0)}` : 'n/a').padStart(23)}` +
+          `  ${`${level.cpu.clientUsPerRequest.toFixed(0)} / ${level.cpu.serverUsPerRequest?.toFixed(0) ?? 'n/a'}`.padStart(25)}` +
+          `  ${level.cpu.machineBusyPercent === undefined ? 'n/a' : `${level.cpu.machineBusyPercent.toFixed(0)} %`}`,
       );
       if (result.firstError) log(`  first error: ${result.firstError}`);
     }
@@ -214,6 +225,7 @@ export function registerBench(program: Command): void {
     .addOption(new Option('--input <NAME:DTYPE:d1,d2...>', 'describe an input instead of asking ModelMetadata; -1 first dim = batch (repeatable)').argParser((v: string, prev: string[]) => [...prev, v]).default([]))
     .addOption(new Option('--input-data <file|random>', 'JSON file {"NAME": [values]} or random').default('random'))
     .addOption(new Option('--timeout-ms <ms>', 'deadline of each request').argParser(positive('--timeout-ms')).default(30_000))
+    .addOption(new Option('--server-pid <pid>', "the server's process on this machine: report its CPU per request (Linux)").argParser(positive('--server-pid')).default(0))
     .option('--json <file>', 'write the report as JSON')
     .option('--svg <file>', 'write a plot of throughput and p99 latency against concurrency')
     .action(async (opts: Record<string, unknown>) => {
@@ -232,6 +244,7 @@ export function registerBench(program: Command): void {
         inputs: (opts.input as string[]).length > 0 ? (opts.input as string[]).map(parseInputSpec) : null,
         inputData: opts.inputData === 'random' ? null : (opts.inputData as string),
         timeoutMs: opts.timeoutMs as number,
+        serverPid: opts.serverPid as number,
       };
       const report = await runBench(options);
       if (opts.json) await fs.writeFile(opts.json as string, JSON.stringify(report, null, 2) + '\n');

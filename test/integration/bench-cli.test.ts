@@ -35,6 +35,7 @@ test('runBench measures each level of a concurrency range with the server-side s
       inputs: null,
       inputData: null,
       timeoutMs: 30_000,
+      serverPid: process.pid,
     },
     (l) => lines.push(l),
   );
@@ -50,6 +51,13 @@ test('runBench measures each level of a concurrency range with the server-side s
     // Warm-up requests fall outside the statistics window.
     expect(l.server?.inferences).toBe(40 * 2);
     expect(l.server?.computeInferUs).toBeGreaterThan(0);
+    // The server runs in this process here, so its CPU per request includes the client's.
+    expect(l.cpu.clientUsPerRequest).toBeGreaterThan(0);
+    if (process.platform === 'linux') {
+      expect(l.cpu.serverUsPerRequest).toBeGreaterThanOrEqual(l.cpu.clientUsPerRequest * 0.5);
+      expect(l.cpu.machineBusyPercent).toBeGreaterThan(0);
+      expect(l.cpu.machineBusyPercent).toBeLessThanOrEqual(100);
+    }
   }
   expect(lines[0]).toBe("model 'simple' at " + server.address + ', batch 2, concurrency 1, 4');
 });
@@ -78,6 +86,7 @@ test('--warmup-ms drives each level at its own concurrency before measuring, out
         inputs: null,
         inputData: null,
         timeoutMs: 30_000,
+        serverPid: 0,
       },
       () => undefined,
     );
@@ -85,6 +94,7 @@ test('--warmup-ms drives each level at its own concurrency before measuring, out
     const level = report.levels[0];
     expect(level.requests).toBe(30);
     expect(level.server?.inferences).toBe(30);
+    expect(level.cpu.serverUsPerRequest).toBeUndefined();
     // 300 ms of untimed load at concurrency 4 ran before the 30 measured requests.
     expect(served).toBeGreaterThan(30 + 4);
   } finally {
