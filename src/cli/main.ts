@@ -30,7 +30,7 @@ const serve = addTelemetryOptions(program
   .addOption(new Option('--load-model <name...>', 'model to load at start in explicit mode (repeatable; * for all)').default([]))
   .addOption(new Option('--max-message-bytes <n>', 'largest gRPC message received or sent').argParser(int('--max-message-bytes')).default(DEFAULT_SETTINGS.maxMessageBytes))
   .addOption(new Option('--default-max-batch-size <n>', 'max_batch_size given to auto-completed models that can batch').argParser(int('--default-max-batch-size')).default(DEFAULT_SETTINGS.defaultMaxBatchSize))
-  .addOption(new Option('--intra-op-threads <n>', 'onnxruntime intra-op threads per instance (0: share the cores)').argParser(int('--intra-op-threads')).default(DEFAULT_SETTINGS.intraOpThreads))
+  .addOption(new Option('--intra-op-threads <n>', 'onnxruntime intra-op threads per instance (0: instances share the cores but one)').argParser(int('--intra-op-threads')).default(DEFAULT_SETTINGS.intraOpThreads))
   .addOption(new Option('--repository-poll-secs <n>', 'poll mode: seconds between scans of the model repository').env('INFERD_REPOSITORY_POLL_SECS').argParser(int('--repository-poll-secs')).default(DEFAULT_SETTINGS.repositoryPollSecs))
   .addOption(new Option('--drain-grace-secs <n>', 'on SIGTERM/SIGINT: seconds to keep accepting calls while reporting not-ready').env('INFERD_DRAIN_GRACE_SECS').argParser(int('--drain-grace-secs')).default(DEFAULT_SETTINGS.drainGraceSecs))
   .addOption(new Option('--exit-timeout-secs <n>', 'on SIGTERM/SIGINT: seconds allowed for open calls to finish').env('INFERD_EXIT_TIMEOUT_SECS').argParser(int('--exit-timeout-secs')).default(DEFAULT_SETTINGS.exitTimeoutSecs))

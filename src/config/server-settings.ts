@@ -19,7 +19,7 @@ export interface ServerSettings {
   maxMessageBytes: number;
   /** max_batch_size for auto-completed models that can batch (Triton's --backend-config default-max-batch-size). */
   defaultMaxBatchSize: number;
-  /** onnxruntime intra-op threads per instance; 0 shares the cores among a model's instances. */
+  /** onnxruntime intra-op threads per instance; 0: a model's instances share the cores but one (sharedIntraOpThreads). */
   intraOpThreads: number;
   /** Server-wide limit on the input bytes of accepted, unfinished requests (RESOURCE_EXHAUSTED past it); 0: none. */
   maxInflightBytes: number;
