@@ -21,7 +21,7 @@ import { selectVersions } from './version-policy';
 export interface LoaderOptions {
   /** max_batch_size given to a model without config.pbtxt whose inputs all have a dynamic first dim (Triton: 4). */
   defaultMaxBatchSize: number;
-  /** onnxruntime intra-op threads per instance; 0 = share the cores among the model's instances. */
+  /** onnxruntime intra-op threads per instance; 0: the model's instances share the cores but one (sharedIntraOpThreads). */
   intraOpThreads: number;
   /** Server-wide in-flight request bytes budget shared by every scheduler (none: unlimited). */
   inflight?: InflightBytes;
