@@ -143,12 +143,12 @@ async function main(): Promise<void> {
               ['inferd', inferd.address, inferd.child.pid ?? 0, `${m.key}_plain`],
               ['inferd+batching', inferd.address, inferd.child.pid ?? 0, `${m.key}_batching`],
             ];
-            // Rounds alternate the order of the targets, so a slow spell of this shared machine does not land on
-            // one target only; each level keeps its median round by throughput.
             for (const [target, address, pid, model] of runs) {
               process.stderr.write(`${m.key} batch ${batch}: ${target} (warm-up)\n`);
               await benchClient(address, pid, model, m.inDim, batch, { concurrency: [Math.max(...CONCURRENCY)], durationMs: SERVER_WARMUP_MS, warmupMs: 0 });
             }
+            // Rounds alternate the order of the targets, so a slow spell of this shared machine does not land on
+            // one target only; each level keeps its median round by throughput.
             const rounds = new Map<string, Row[]>();
             for (let round = 0; round < ROUNDS; round++) {
               for (const [target, address, pid, model] of round % 2 === 0 ? runs : [...runs].reverse()) {
