@@ -43,6 +43,14 @@ export interface ModelHistograms {
   batchSize: { observe(rows: number): void };
 }
 
+interface RpcCounters {
+  labels: { grpc_service: string; grpc_method: string; grpc_type: string };
+  started: { inc(): void };
+  handling: { observe(seconds: number): void };
+  /** grpc_server_handled_total by status code name. */
+  handled: Map<string, { inc(): void }>;
+}
+
 export class InferdMetrics {
   readonly registry = new Registry();
   private readonly requestDuration: Histogram<ModelLabel>;
@@ -54,6 +62,7 @@ export class InferdMetrics {
   private readonly grpcHandling: Histogram<'grpc_service' | 'grpc_method' | 'grpc_type'>;
   private readonly loadSeconds = new Map<string, { model: string; version: string; seconds: number }>();
   private readonly perModel = new Map<string, ModelHistograms>();
+  private readonly perRpc = new Map<string, RpcCounters>();
 
   constructor(private readonly options: MetricsOptions) {
     const registers = [this.registry];
@@ -90,12 +99,30 @@ export class InferdMetrics {
   }
 
   rpcStarted(service: string, method: string, type: string): void {
-    this.grpcStarted.inc({ grpc_service: service, grpc_method: method, grpc_type: type });
+    this.rpc(service, method, type).started.inc();
   }
 
   rpcHandled(service: string, method: string, type: string, code: string, seconds: number): void {
-    this.grpcHandled.inc({ grpc_service: service, grpc_method: method, grpc_type: type, grpc_code: code });
-    this.grpcHandling.observe({ grpc_service: service, grpc_method: method, grpc_type: type }, seconds);
+    const rpc = this.rpc(service, method, type);
+    let handled = rpc.handled.get(code);
+    if (!handled) {
+      handled = this.grpcHandled.labels({ ...rpc.labels, grpc_code: code });
+      rpc.handled.set(code, handled);
+    }
+    handled.inc();
+    rpc.handling.observe(seconds);
+  }
+
+  /** The gRPC metrics of one method (cached like the model histograms: no label hashing per call). */
+  private rpc(service: string, method: string, type: string): RpcCounters {
+    const key = `${service}/${method}/${type}`;
+    let rpc = this.perRpc.get(key);
+    if (!rpc) {
+      const labels = { grpc_service: service, grpc_method: method, grpc_type: type };
+      rpc = { labels, started: this.grpcStarted.labels(labels), handling: this.grpcHandling.labels(labels), handled: new Map() };
+      this.perRpc.set(key, rpc);
+    }
+    return rpc;
   }
 
   modelLoaded(name: string, version: number, seconds: number): void {
