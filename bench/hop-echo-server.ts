@@ -7,9 +7,9 @@
 // thread hop alone on this machine. Run as its own process:
 // `node dist/bench/hop-echo-server.js <model> <rows> <outDim>`; prints "port N" when serving.
 
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
-import { ModelInferResponse } from '../generated/inference/grpc_service';
+import { encodedResponse, serveRawModelInfer } from './raw-model-infer';
 
 /** Control words: request sequence, response sequence, worker sleeping, request bytes. */
 const REQUEST = 0;
@@ -42,19 +42,8 @@ function workerMain(sab: SharedArrayBuffer): void {
 }
 
 function main(): void {
-  const [model, rowsText, outDimText] = process.argv.slice(2);
-  const rows = Number(rowsText);
-  const outDim = Number(outDimText);
-  const response = Buffer.from(
-    ModelInferResponse.encode({
-      modelName: model,
-      modelVersion: '1',
-      id: '',
-      parameters: {},
-      outputs: [{ name: 'OUTPUT', datatype: 'FP32', shape: [BigInt(rows), BigInt(outDim)], parameters: {}, contents: undefined }],
-      rawOutputContents: [Buffer.alloc(rows * outDim * 4, 1)],
-    }).finish(),
-  );
+  const [model, rows, outDim] = process.argv.slice(2);
+  const response = encodedResponse(model, Number(rows), Number(outDim));
   const sab = new SharedArrayBuffer(DATA_AT + 2 * CAPACITY);
   const control = new Int32Array(sab, 0, 4);
   const data = Buffer.from(sab, DATA_AT, CAPACITY);
@@ -88,33 +77,12 @@ function main(): void {
     if (queued.length > 0) void trip();
   };
 
-  const passthrough = (b: Buffer): Buffer => b;
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
-  server.addService(
-    {
-      ModelInfer: {
-        path: '/inference.GRPCInferenceService/ModelInfer',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: passthrough,
-        requestDeserialize: passthrough,
-        responseSerialize: passthrough,
-        responseDeserialize: passthrough,
-      },
-    },
-    {
-      ModelInfer: (call: grpc.ServerUnaryCall<Buffer, Buffer>, answer: grpc.sendUnaryData<Buffer>) => {
-        queued.push({ body: call.request, answer });
-        if (!flushSoon) {
-          flushSoon = true;
-          setImmediate(() => void trip());
-        }
-      },
-    },
-  );
-  server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
-    if (err) throw err;
-    console.log(`port ${port}`);
+  serveRawModelInfer((call, answer) => {
+    queued.push({ body: call.request, answer });
+    if (!flushSoon) {
+      flushSoon = true;
+      setImmediate(() => void trip());
+    }
   });
 }
 

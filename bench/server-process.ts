@@ -1,5 +1,6 @@
-// Starts `inferd serve` as a child process on a free port and waits until it answers ServerReady, so benchmark
-// clients never share a process (or an event loop) with the server they measure.
+// Starts the servers a benchmark measures as child processes, so benchmark clients never share a process (or an
+// event loop) with them: `inferd serve` on a free port (ready once it answers ServerReady), and the bench/ reference
+// servers (echo, hop echo, naive peer), which print "port N" once bound.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
@@ -44,6 +45,29 @@ export async function startServerProcess(args: string[], timeoutMs = 60_000, env
     child,
     stop: () =>
       new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Starts `node dist/bench/<script> args` (a reference server) and resolves once it prints the port it bound. */
+export async function startBenchServer(script: string, args: string[]): Promise<{ address: string; pid: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/bench', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /port (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return {
+    address: `127.0.0.1:${port}`,
+    pid: child.pid ?? 0,
+    stop: () =>
+      new Promise((resolve) => {
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

@@ -3,11 +3,10 @@
 // size, each server in its own process and measured side by side in this run; then the example generator's
 // per-token latency (one generation, and 8 generations sharing one stream).
 
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { GRPCInferenceServiceClient, type ModelInferRequest, type ModelStreamInferResponse } from '../generated/inference/grpc_service';
-import { REPO_ROOT, startServerProcess } from './server-process';
+import { REPO_ROOT, startBenchServer, startServerProcess } from './server-process';
 import { SIMPLE_REQUEST } from './simple-request';
 import { nowUs, percentiles } from './stats';
 
@@ -57,15 +56,6 @@ async function unaryRate(client: GRPCInferenceServiceClient, count: number): Pro
   };
   await Promise.all(Array.from({ length: WINDOW }, worker));
   return (count / (nowUs() - t0)) * 1e6;
-}
-
-async function startEcho(): Promise<{ address: string; stop(): void }> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'stream-echo-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.once('data', (d: Buffer) => resolve(Number(/port (\d+)/.exec(d.toString())![1])));
-    child.once('exit', (code) => reject(new Error(`echo server exited with ${code}`)));
-  });
-  return { address: `127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
 interface Generation {
@@ -118,7 +108,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 export async function streamBenchmark(serveArgs: string[]): Promise<void> {
   const inferd = await startServerProcess(['--model-repository', path.join(REPO_ROOT, 'models'), ...serveArgs]);
-  const echo = await startEcho();
+  const echo = await startBenchServer('stream-echo-server.js', []);
   const inferdClient = new GRPCInferenceServiceClient(inferd.address, grpc.credentials.createInsecure());
   const echoClient = new GRPCInferenceServiceClient(echo.address, grpc.credentials.createInsecure());
   try {
@@ -153,7 +143,7 @@ export async function streamBenchmark(serveArgs: string[]): Promise<void> {
   } finally {
     inferdClient.close();
     echoClient.close();
-    echo.stop();
+    await echo.stop();
     await inferd.stop();
   }
 }

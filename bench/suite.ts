@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { BenchReport, LevelReport } from '../src/cli/bench';
-import { REPO_ROOT, startServerProcess } from './server-process';
+import { REPO_ROOT, startBenchServer, startServerProcess } from './server-process';
 import { nowUs, percentiles } from './stats';
 
 const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
@@ -42,29 +42,6 @@ interface Row {
   concurrency: number;
   target: Target;
   level: LevelReport;
-}
-
-/** Starts `node script args` and resolves with the port it prints ("port N") and a stop function. */
-async function startChild(script: string, args: string[]): Promise<{ address: string; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/bench', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /port (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-  return {
-    address: `127.0.0.1:${port}`,
-    pid: child.pid ?? 0,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 /** Runs `inferd bench` in its own process and returns its JSON report. */
@@ -130,11 +107,11 @@ async function main(): Promise<void> {
   const inferd = await startServerProcess(['--model-repository', repo]);
   try {
     for (const m of MODELS) {
-      const naive = await startChild('naive-peer.js', [path.join(REPO_ROOT, m.dir, '1/model.onnx')]);
+      const naive = await startBenchServer('naive-peer.js', [path.join(REPO_ROOT, m.dir, '1/model.onnx')]);
       try {
         for (const batch of BATCHES) {
-          const echo = await startChild('echo-server.js', [m.key, String(batch), String(m.outDim)]);
-          const hop = await startChild('hop-echo-server.js', [m.key, String(batch), String(m.outDim)]);
+          const echo = await startBenchServer('echo-server.js', [m.key, String(batch), String(m.outDim)]);
+          const hop = await startBenchServer('hop-echo-server.js', [m.key, String(batch), String(m.outDim)]);
           try {
             const runs: Array<[Target, string, number, string]> = [
               ['echo', echo.address, echo.pid, m.key],

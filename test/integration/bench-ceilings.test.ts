@@ -2,27 +2,11 @@
 // round trip each return a ModelInferResponse with the model's output shape to every one of many concurrent
 // callers (the hop server's per-turn batching and its wake-ups must lose none of them).
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
 import { ModelInferRequest, ModelInferResponse } from '../../generated/inference/grpc_service';
+import { startBenchServer } from '../../bench/server-process';
 import { RawClient } from '../support/raw-client';
-import { REPO_ROOT } from '../support/server';
 
 const METHOD = '/inference.GRPCInferenceService/ModelInfer';
-
-async function startCeiling(script: string, args: string[]): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/bench', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /port (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-  return { child, address: `127.0.0.1:${port}` };
-}
 
 const request = Buffer.from(
   ModelInferRequest.encode({
@@ -37,8 +21,8 @@ const request = Buffer.from(
 );
 
 test.each(['echo-server.js', 'hop-echo-server.js'])('%s answers 200 concurrent calls, rounds of them in one turn', async (script) => {
-  const { child, address } = await startCeiling(script, ['tiny', '2', '10']);
-  const client = new RawClient(address);
+  const server = await startBenchServer(script, ['tiny', '2', '10']);
+  const client = new RawClient(server.address);
   try {
     for (let round = 0; round < 4; round++) {
       const answers = await Promise.all(Array.from({ length: 50 }, () => client.unary(METHOD, request)));
@@ -51,6 +35,6 @@ test.each(['echo-server.js', 'hop-echo-server.js'])('%s answers 200 concurrent c
     }
   } finally {
     client.close();
-    child.kill('SIGTERM');
+    await server.stop();
   }
 });
