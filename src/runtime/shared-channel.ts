@@ -76,18 +76,19 @@ const ARRAYS: Record<string, new (b: ArrayBufferLike, o: number, n: number) => N
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
-/** One slot's region of the shared buffer. */
+/** One slot: its region of the shared buffer and its two control words. */
 class Slot {
   readonly headerView: Buffer;
   readonly dataAt: number;
+  /** Control words: the byte length of the slot's header, and how its answer came (RESPONSE_*). */
+  readonly headerBytesWord: number;
+  readonly kindWord: number;
 
-  constructor(
-    readonly buffer: SharedArrayBuffer,
-    at: number,
-    readonly dataCapacity: number,
-  ) {
+  constructor(buffer: SharedArrayBuffer, index: number, at: number, readonly dataCapacity: number) {
     this.headerView = Buffer.from(buffer, at, HEADER_CAPACITY);
     this.dataAt = at + HEADER_CAPACITY;
+    this.headerBytesWord = HEADER_BYTES + index;
+    this.kindWord = RESPONSE_KIND + index;
   }
 }
 
@@ -107,20 +108,21 @@ export class SharedChannel {
     this.control = new Int32Array(buffer, 0, CONTROL_WORDS);
     this.bytes = new Uint8Array(buffer);
     const slotBytes = (buffer.byteLength - SLOTS_AT) / CHANNEL_SLOTS;
-    this.slots = Array.from({ length: CHANNEL_SLOTS }, (_, i) => new Slot(buffer, SLOTS_AT + i * slotBytes, slotBytes - HEADER_CAPACITY));
+    this.slots = Array.from({ length: CHANNEL_SLOTS }, (_, i) => new Slot(buffer, i, SLOTS_AT + i * slotBytes, slotBytes - HEADER_CAPACITY));
   }
 
   // ---------- main thread ----------
 
   /**
-   * Writes run `seq` (the instance's run `id`) into its slot and wakes the worker; false (nothing written) when it does not fit. The caller
-   * numbers runs 1, 2, 3… and writes run n only after it has read the answer to run n - CHANNEL_SLOTS.
+   * Writes run `seq` (the instance's run `id`) into its slot and wakes the worker; false (nothing written) when it
+   * does not fit. The caller numbers runs 1, 2, 3… and writes run n only after it has read the answer to run
+   * n - CHANNEL_SLOTS.
    */
   sendRequest(seq: number, id: number, inputs: readonly WireTensor[], outputs: readonly string[]): boolean {
     const slot = this.slotOf(seq);
     const tensors = this.writeTensors(slot, inputs);
     if (!tensors) return false;
-    if (!this.writeHeader(seq, { id, inputs: tensors, outputs: [...outputs] } satisfies RequestHeader)) return false;
+    if (!this.writeHeader(slot, { id, inputs: tensors, outputs: [...outputs] } satisfies RequestHeader)) return false;
     Atomics.store(this.control, REQUEST_SEQ, seq);
     this.ring();
     return true;
@@ -150,10 +152,10 @@ export class SharedChannel {
 
   /** Reads the answer to run `seq`: its kind and, in the slot, outputs (copied out) or the failure text. */
   readResponse(seq: number): { kind: number; outputs: WireTensor[]; timings: RunTimings | null; message: string } {
-    const kind = Atomics.load(this.control, RESPONSE_KIND + (seq % CHANNEL_SLOTS));
-    if (kind === RESPONSE_BY_MESSAGE) return { kind, outputs: [], timings: null, message: '' };
-    const header = this.readHeader(seq) as ResponseHeader;
     const slot = this.slotOf(seq);
+    const kind = Atomics.load(this.control, slot.kindWord);
+    if (kind === RESPONSE_BY_MESSAGE) return { kind, outputs: [], timings: null, message: '' };
+    const header = this.readHeader(slot) as ResponseHeader;
     return {
       kind,
       outputs: (header.outputs ?? []).map((t) => this.readTensor(slot, t)),
@@ -205,21 +207,23 @@ export class SharedChannel {
 
   /** Run `seq`, its tensors copied out (onnxruntime gets buffers of its own, never the shared one). */
   readRequest(seq: number): { id: number; inputs: WireTensor[]; outputs: string[] } {
-    const header = this.readHeader(seq) as RequestHeader;
     const slot = this.slotOf(seq);
+    const header = this.readHeader(slot) as RequestHeader;
     return { id: header.id, inputs: header.inputs.map((t) => this.readTensor(slot, t)), outputs: header.outputs };
   }
 
   /** Answers run `seq` in its slot; false (nothing written) when the outputs do not fit. */
   sendResult(seq: number, outputs: readonly WireTensor[], timings: RunTimings): boolean {
-    const tensors = this.writeTensors(this.slotOf(seq), outputs);
-    if (!tensors || !this.writeHeader(seq, { outputs: tensors, timings } satisfies ResponseHeader)) return false;
+    const slot = this.slotOf(seq);
+    const tensors = this.writeTensors(slot, outputs);
+    if (!tensors || !this.writeHeader(slot, { outputs: tensors, timings } satisfies ResponseHeader)) return false;
     this.respond(seq, RESPONSE_IN_SLOT);
     return true;
   }
 
   sendFailure(seq: number, message: string): void {
-    if (!this.writeHeader(seq, { message } satisfies ResponseHeader)) this.writeHeader(seq, { message: message.slice(0, 1000) });
+    const slot = this.slotOf(seq);
+    if (!this.writeHeader(slot, { message } satisfies ResponseHeader)) this.writeHeader(slot, { message: message.slice(0, 1000) });
     this.respond(seq, RESPONSE_FAILED);
   }
 
@@ -235,7 +239,7 @@ export class SharedChannel {
   }
 
   private respond(seq: number, kind: number): void {
-    Atomics.store(this.control, RESPONSE_KIND + (seq % CHANNEL_SLOTS), kind);
+    Atomics.store(this.control, this.slotOf(seq).kindWord, kind);
     Atomics.store(this.control, RESPONSE_SEQ, seq);
     Atomics.notify(this.control, RESPONSE_SEQ);
   }
@@ -263,14 +267,14 @@ export class SharedChannel {
     return { name: h.name, type: h.type, dims: h.dims, data: new Ctor(this.buffer, slot.dataAt + h.at, h.length).slice() };
   }
 
-  private writeHeader(seq: number, header: RequestHeader | ResponseHeader): boolean {
+  private writeHeader(slot: Slot, header: RequestHeader | ResponseHeader): boolean {
     const text = JSON.stringify(header);
     if (Buffer.byteLength(text) > HEADER_CAPACITY) return false;
-    this.control[HEADER_BYTES + (seq % CHANNEL_SLOTS)] = this.slotOf(seq).headerView.write(text, 0, 'utf8');
+    this.control[slot.headerBytesWord] = slot.headerView.write(text, 0, 'utf8');
     return true;
   }
 
-  private readHeader(seq: number): unknown {
-    return JSON.parse(this.slotOf(seq).headerView.toString('utf8', 0, this.control[HEADER_BYTES + (seq % CHANNEL_SLOTS)]));
+  private readHeader(slot: Slot): unknown {
+    return JSON.parse(slot.headerView.toString('utf8', 0, this.control[slot.headerBytesWord]));
   }
 }
