@@ -86,6 +86,15 @@ export function abortError(signal: Cancellation | undefined, label: string): Inf
 
 const rowsOf = (entries: readonly Entry[]): number => entries.reduce((n, e) => n + e.rows, 0);
 
+/** One execution handed to an instance. */
+interface Execution<S> {
+  slot: S;
+  entries: Entry[];
+  rows: number;
+  /** When the entries left the queue; an execution queued behind another on its instance starts later. */
+  dispatchedNs: number;
+}
+
 /** Batch key: input names, datatypes and non-batch dims, plus the requested output set. */
 function batchKey(job: SchedulerJob): string {
   const inputs = job.inputs.map((t) => `${t.name}:${t.datatype}:${t.shape.slice(1).join('x')}`).sort();
@@ -281,26 +290,27 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
         break;
       }
       if (decision.kind === 'empty') break;
-      const slot = this.pool.acquire() ?? this.queueBehind(decision.items);
+      const rows = rowsOf(decision.items);
+      const slot = this.pool.acquire() ?? this.queueBehind(rows);
       if (!slot) break;
       for (const entry of decision.items) this.queue.remove(entry);
-      this.dispatch(slot, decision.items);
+      this.dispatch(slot, decision.items, rows);
     }
     if (rejected.length > 0) this.settle();
     this.arm(wakeAt);
   }
 
   /**
-   * A busy instance on which `entries` may wait behind the execution it is computing, so its worker goes straight
+   * A busy instance on which an execution of `rows` may wait behind the one it is computing, so its worker goes straight
    * on to them, or null. Only an execution at least as large as the one it would follow (or full) goes there: a
    * smaller one waits for an idle instance and keeps growing meanwhile, so batches never shrink by queueing.
    * Models with priority levels or queue timeouts keep their requests in the queue, where those apply.
    */
-  private queueBehind(entries: Entry[]): S | null {
+  private queueBehind(rows: number): S | null {
     if (!this.queuesBehindBusy) return null;
     const slot = this.pool.acquireQueued();
     if (!slot || this.batch.maxBatchSize <= 1) return slot;
-    return rowsOf(entries) >= Math.min(fullBatchRows(this.batch), this.runningRows.get(slot) ?? 0) ? slot : null;
+    return rows >= Math.min(fullBatchRows(this.batch), this.runningRows.get(slot) ?? 0) ? slot : null;
   }
 
   private arm(atNs: number): void {
@@ -316,26 +326,26 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     });
   }
 
-  private dispatch(slot: S, entries: Entry[]): void {
-    const startNs = this.clock.nowNs();
+  private dispatch(slot: S, entries: Entry[], rows: number): void {
+    const exec: Execution<S> = { slot, entries, rows, dispatchedNs: this.clock.nowNs() };
     for (const e of entries) {
       e.state = 'running';
-      e.job.observer?.dequeued(startNs);
+      e.job.observer?.dequeued(exec.dispatchedNs);
     }
     this.running += entries.length;
-    this.runningRows.set(slot, (this.runningRows.get(slot) ?? 0) + rowsOf(entries));
+    this.runningRows.set(slot, (this.runningRows.get(slot) ?? 0) + rows);
     let inputs: readonly Tensor[];
     let outputs: readonly string[];
     try {
       inputs = entries.length === 1 ? entries[0].job.inputs : this.concatInputs(entries);
       outputs = entries.length === 1 ? entries[0].job.outputs : [...entries[0].job.outputs].sort();
     } catch (err) {
-      this.finish(slot, entries, startNs, null, err as Error);
+      this.finish(exec, null, err as Error);
       return;
     }
     slot.run(inputs, outputs).then(
-      (result) => this.finish(slot, entries, startNs, result, null),
-      (err: Error) => this.finish(slot, entries, startNs, null, err),
+      (result) => this.finish(exec, result, null),
+      (err: Error) => this.finish(exec, null, err),
     );
   }
 
@@ -343,10 +353,9 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     return entries[0].job.inputs.map((t) => concatBatch(entries.map((e) => e.job.inputs.find((x) => x.name === t.name) as Tensor)));
   }
 
-  /** `dispatchedNs`: when the entries left the queue; a run queued behind another on its instance started later. */
-  private finish(slot: S, entries: Entry[], dispatchedNs: number, result: RunResult | null, err: Error | null): void {
+  private finish(exec: Execution<S>, result: RunResult | null, err: Error | null): void {
+    const { slot, entries, rows, dispatchedNs } = exec;
     this.running -= entries.length;
-    const rows = rowsOf(entries);
     const left = (this.runningRows.get(slot) ?? 0) - rows;
     if (left > 0) this.runningRows.set(slot, left);
     else this.runningRows.delete(slot);
