@@ -4,10 +4,9 @@
 // more requests are read) until the transport drains; at most `maxInFlight` requests run per stream. Half-close
 // finishes what is in flight, then ends; cancellation aborts everything in flight and writes nothing more.
 
-import { Cancellation } from '../scheduler/cancellation';
 import type { DataPlane } from './dataplane';
 import type { StreamCounters } from './stream-counters';
-import type { InferRequest, InferResponse } from './types';
+import { Cancellation, type InferRequest, type InferResponse } from './types';
 
 /** Identifies the request an error answers (as much of it as the transport could read). */
 export interface RequestHeader {

@@ -1,12 +1,12 @@
 // The data plane's own request and response types, shared by every transport. No generated protobuf type
 // reaches past the transport; each transport converts in one file (grpc/convert.ts for gRPC).
 
-import type { Cancellation } from '../scheduler/cancellation';
-
-/** Transports make one per request (see scheduler/cancellation.ts). */
-export { Cancellation } from '../scheduler/cancellation';
+import { Cancellation } from '../scheduler/cancellation';
 import type { TraceContext } from '../telemetry/tracing';
 import type { Tensor } from '../tensor/tensor';
+
+/** Transports make one per request and abort it with an InferError (they import no scheduler module). */
+export { Cancellation };
 
 export type ParamValue = boolean | number | bigint | string;
 export type Params = Record<string, ParamValue>;
