@@ -16,24 +16,31 @@ export function isIdempotent(config: ModelConfig): boolean {
 }
 
 /** Submits `job` to the version's scheduler; on a worker crash, resubmits it once when allowed. */
-export async function submitRetryingCrash(mv: ModelVersion, job: SchedulerJob, onRetry: (reason: string) => void): Promise<Tensor[]> {
+export function submitRetryingCrash(mv: ModelVersion, job: SchedulerJob, onRetry: (reason: string) => void): Promise<Tensor[]> {
   const serving = mv.serving;
-  if (!serving) throw unavailable(`${mv.label} is ${mv.state}`);
+  if (!serving) return Promise.reject(unavailable(`${mv.label} is ${mv.state}`));
+  // Per request: the first attempt adds only a rejection handler, no async frame.
+  return serving.scheduler.submit(job).catch((err: unknown) => retryAfterCrash(mv, serving.config, job, err, onRetry));
+}
+
+async function retryAfterCrash(
+  mv: ModelVersion,
+  config: ModelConfig,
+  job: SchedulerJob,
+  err: unknown,
+  onRetry: (reason: string) => void,
+): Promise<Tensor[]> {
+  if (!isWorkerCrash(err)) throw err;
+  if (!isIdempotent(config)) {
+    throw unavailable(`${err.message} (not retried: the model's 'idempotent' parameter is false)`);
+  }
+  const again = mv.serving;
+  if (!mv.ready || !again) throw unavailable(`${err.message} (not retried: ${mv.label} is ${mv.state})`);
+  onRetry(err.message);
   try {
-    return await serving.scheduler.submit(job);
-  } catch (err) {
-    if (!isWorkerCrash(err)) throw err;
-    if (!isIdempotent(serving.config)) {
-      throw unavailable(`${err.message} (not retried: the model's 'idempotent' parameter is false)`);
-    }
-    const again = mv.serving;
-    if (!mv.ready || !again) throw unavailable(`${err.message} (not retried: ${mv.label} is ${mv.state})`);
-    onRetry(err.message);
-    try {
-      return await again.scheduler.submit(job);
-    } catch (second) {
-      if (!isWorkerCrash(second)) throw second;
-      throw unavailable(`${second.message} (the request was retried once after a first crash: ${err.message})`);
-    }
+    return await again.scheduler.submit(job);
+  } catch (second) {
+    if (!isWorkerCrash(second)) throw second;
+    throw unavailable(`${second.message} (the request was retried once after a first crash: ${err.message})`);
   }
 }

@@ -27,8 +27,8 @@ export interface InferRequest {
   outputs: RequestedOutput[];
   /** Aborted when the caller cancels or its deadline passes. */
   signal?: Cancellation;
-  /** Call metadata (gRPC) or headers, keys lower-case; read for a traffic split's sticky key. */
-  metadata?: Record<string, string>;
+  /** Reads one entry of the call metadata (gRPC) or headers by lower-case key; used for a traffic split's sticky key. */
+  header?: (key: string) => string | undefined;
   /** Trace context of the transport's span for this request (absent when not traced). */
   trace?: TraceContext;
 }

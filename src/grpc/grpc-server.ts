@@ -35,6 +35,8 @@ export function createGrpcServer(
     ...connectionServerOptions(options),
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
+    // inferd serves no channelz service; grpc-js's per-call channelz bookkeeping would be pure overhead.
+    'grpc.enable_channelz': 0,
     interceptors: [malformedMessageInterceptor, ...(options.interceptors ?? [])],
   });
   server.addService(withTolerantDeserializers(GRPCInferenceServiceService), createInferenceService(dataplane, log, telemetry));

@@ -24,9 +24,14 @@ import {
 } from './convert';
 import { isInternal, toServiceError } from './status';
 import { handleModelStreamInfer } from './stream-infer';
-import { metadataMap, metadataReader, SERVICE_NAME } from './call-metadata';
+import { metadataReader, SERVICE_NAME } from './call-metadata';
 
-type Handler<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>, rpc: RpcObservation) => Res | Promise<Res>;
+type Handler<Req, Res> = (
+  request: Req,
+  call: ServerUnaryCall<Req, Res>,
+  rpc: RpcObservation,
+  header: (key: string) => string | undefined,
+) => Res | Promise<Res>;
 
 type CancellableCall = { on(event: 'cancelled', listener: () => void): unknown; getDeadline?(): Date | number };
 
@@ -60,22 +65,29 @@ export function createInferenceService(
   const unary =
     <Req, Res>(method: string, fn: Handler<Req, Res>) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
-      const rpc = telemetry.begin(SERVICE_NAME, method, 'unary', metadataReader(call.metadata));
-      Promise.resolve()
-        .then(() => fn(call.request, call, rpc))
-        .then(
-          (res) => {
-            rpc.end(status.OK, 'OK');
-            callback(null, res);
-          },
-          (err: unknown) => {
-            const serviceError = toServiceError(err);
-            if (isInternal(err)) log.error({ method, err, ...rpc.logFields() }, 'internal error');
-            else log.debug({ method, err: (err as Error).message, ...rpc.logFields() }, 'request rejected');
-            rpc.end(serviceError.code, status[serviceError.code], err);
-            callback(serviceError);
-          },
-        );
+      const header = metadataReader(call.metadata);
+      const rpc = telemetry.begin(SERVICE_NAME, method, 'unary', header);
+      const succeed = (res: Res): void => {
+        rpc.end(status.OK, 'OK');
+        callback(null, res);
+      };
+      const fail = (err: unknown): void => {
+        const serviceError = toServiceError(err);
+        if (isInternal(err)) log.error({ method, err, ...rpc.logFields() }, 'internal error');
+        else log.debug({ method, err: (err as Error).message, ...rpc.logFields() }, 'request rejected');
+        rpc.end(serviceError.code, status[serviceError.code], err);
+        callback(serviceError);
+      };
+      // Called directly (no extra promise turn on the hot path); a synchronous throw fails the call like a rejection.
+      let result: Res | Promise<Res>;
+      try {
+        result = fn(call.request, call, rpc, header);
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      if (result instanceof Promise) result.then(succeed, fail);
+      else succeed(result);
     };
 
   return {
@@ -84,17 +96,21 @@ export function createInferenceService(
     modelReady: unary('ModelReady', (r) => ({ ready: dataplane.modelReady(r.name, r.version) })),
     serverMetadata: unary('ServerMetadata', () => dataplane.serverMetadata()),
     modelMetadata: unary('ModelMetadata', (r) => toModelMetadataResponse(dataplane.modelMetadata(r.name, r.version))),
-    modelInfer: unary('ModelInfer', async (r: ModelInferRequest, call, rpc) => {
+    modelInfer: unary('ModelInfer', (r: ModelInferRequest, call, rpc, header) => {
       let answered = false;
       const request = toInferRequest(r, callSignal(call, () => answered));
-      request.metadata = metadataMap(call.metadata);
+      request.header = header;
       request.trace = rpc.context;
-      try {
-        const response = await dataplane.infer(request);
-        return toModelInferResponse(response, wantsTypedOutput(request));
-      } finally {
-        answered = true;
-      }
+      return dataplane.infer(request).then(
+        (response) => {
+          answered = true;
+          return toModelInferResponse(response, wantsTypedOutput(request));
+        },
+        (err: unknown) => {
+          answered = true;
+          throw err;
+        },
+      );
     }),
     modelStreamInfer: handleModelStreamInfer(dataplane, log, telemetry),
     modelConfig: unary('ModelConfig', (r) => ({ config: toProtoModelConfig(dataplane.modelConfig(r.name, r.version)) })),

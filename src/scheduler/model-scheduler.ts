@@ -95,10 +95,13 @@ interface Execution<S> {
   dispatchedNs: number;
 }
 
-/** Batch key: input names, datatypes and non-batch dims, plus the requested output set. */
+const inputKey = (t: Tensor): string => `${t.name}:${t.datatype}:${t.shape.slice(1).join('x')}`;
+const sortedList = (list: readonly string[]): string => (list.length === 1 ? list[0] : [...list].sort().join(','));
+
+/** Batch key: input names, datatypes and non-batch dims, plus the requested output set (both in sorted order). */
 function batchKey(job: SchedulerJob): string {
-  const inputs = job.inputs.map((t) => `${t.name}:${t.datatype}:${t.shape.slice(1).join('x')}`).sort();
-  return `${inputs.join(',')}|${[...job.outputs].sort().join(',')}`;
+  const inputs = job.inputs.length === 1 ? inputKey(job.inputs[0]) : sortedList(job.inputs.map(inputKey));
+  return `${inputs}|${sortedList(job.outputs)}`;
 }
 
 const ROW_GAP_SMOOTHING = 0.2;

@@ -80,6 +80,11 @@ export class RateLimiter {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
+  /** Whether any limit is set (when not, callers may skip working out who a call counts against). */
+  get limits(): boolean {
+    return this.settings.requestsPerSecond > 0 || this.settings.inputBytesPerSecond > 0;
+  }
+
   takeRequest(principal: string): RateDecision {
     const { requestsPerSecond: rate, requestBurst } = this.settings;
     if (rate <= 0) return ALLOWED;

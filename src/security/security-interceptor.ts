@@ -128,7 +128,7 @@ export function createSecurityInterceptor(options: SecurityInterceptorOptions): 
               }
             }
             metadata.remove('authorization');
-            if (!isProbe) {
+            if (!isProbe && rateLimiter.limits) {
               limitKey = principal?.name ?? `peer ${peerHost(call.getPeer())}`;
               const d = rateLimiter.takeRequest(limitKey);
               if (d.retryAfterMs > 0) return refuseRate(d);
@@ -147,7 +147,7 @@ export function createSecurityInterceptor(options: SecurityInterceptorOptions): 
                 );
               }
             }
-            if (INFER_METHODS.has(method)) {
+            if (limitKey !== '' && INFER_METHODS.has(method)) {
               const d = rateLimiter.takeInputBytes(limitKey, inputBytes(message as InferMessageShape));
               if (d.retryAfterMs > 0) return refuseRate(d);
             }

@@ -33,8 +33,13 @@ interface Checked {
   datatype: Datatype;
   shape: number[];
   count: number;
-  /** "model 'm' version 1: input 'x' (FP32, shape [2,3])" */
-  label: string;
+  /** Where the request is going, for messages ("model 'm' version 1"). */
+  where: string;
+}
+
+/** "model 'm' version 1: input 'x' (FP32, shape [2,3])": built only when a message needs it. */
+function labelOf(c: Checked): string {
+  return `${prefix(c.where)}input '${c.name}' (${c.datatype}, shape ${formatShape(c.shape)})`;
 }
 
 function check(input: TensorHeader, where: string): Checked {
@@ -44,8 +49,7 @@ function check(input: TensorHeader, where: string): Checked {
   }
   const shape = toShape(where, name, input.shape);
   const count = checkedElementCount(where, name, shape);
-  const label = `${prefix(where)}input '${name}' (${datatype}, shape ${formatShape(shape)})`;
-  return { name, datatype, shape, count, label };
+  return { name, datatype, shape, count, where };
 }
 
 /** Decodes one raw_input_contents entry. */
@@ -57,7 +61,7 @@ export function decodeRaw(input: TensorHeader, raw: Uint8Array, where: string): 
   const ctor = info.array!;
   const expected = c.count * info.byteSize;
   if (raw.byteLength !== expected) {
-    throw invalidArgument(`${c.label} needs ${expected} bytes of raw_input_contents, got ${raw.byteLength}`);
+    throw invalidArgument(`${labelOf(c)} needs ${expected} bytes of raw_input_contents, got ${raw.byteLength}`);
   }
   // An unaligned view is not allowed for multi-byte typed arrays: copy once into fresh (aligned) memory.
   const bytes = raw.byteOffset % info.byteSize === 0 ? raw : new Uint8Array(raw);
@@ -75,24 +79,24 @@ function splitBytes(c: Checked, raw: Uint8Array): Uint8Array[] {
     const i = out.length;
     if (end - p < 4) {
       throw invalidArgument(
-        `${c.label}: truncated BYTES element ${i}: its 4-byte length prefix at offset ${p} has only ${end - p} bytes`,
+        `${labelOf(c)}: truncated BYTES element ${i}: its 4-byte length prefix at offset ${p} has only ${end - p} bytes`,
       );
     }
     const len = (raw[p] | (raw[p + 1] << 8) | (raw[p + 2] << 16) | (raw[p + 3] << 24)) >>> 0;
     p += 4;
     if (end - p < len) {
       throw invalidArgument(
-        `${c.label}: truncated BYTES element ${i}: length prefix says ${len} bytes, only ${end - p} remain`,
+        `${labelOf(c)}: truncated BYTES element ${i}: length prefix says ${len} bytes, only ${end - p} remain`,
       );
     }
     out.push(raw.subarray(p, p + len));
     p += len;
   }
   if (out.length < c.count) {
-    throw invalidArgument(`${c.label} needs ${c.count} BYTES elements, raw_input_contents holds ${out.length}`);
+    throw invalidArgument(`${labelOf(c)} needs ${c.count} BYTES elements, raw_input_contents holds ${out.length}`);
   }
   if (p < end) {
-    throw invalidArgument(`${c.label}: ${end - p} trailing bytes after its ${c.count} BYTES elements`);
+    throw invalidArgument(`${labelOf(c)}: ${end - p} trailing bytes after its ${c.count} BYTES elements`);
   }
   return out;
 }
@@ -104,21 +108,21 @@ export function decodeTyped(input: TensorHeader, contents: TypedContents | undef
   const field = DATATYPE_INFO[datatype].contents;
   if (field === null) {
     throw invalidArgument(
-      `${c.label}: datatype ${datatype} has no typed contents field; send it in raw_input_contents`,
+      `${labelOf(c)}: datatype ${datatype} has no typed contents field; send it in raw_input_contents`,
     );
   }
   for (const other of CONTENTS_FIELDS) {
     const n = other === field ? 0 : contents?.[other]?.length ?? 0;
     if (n > 0) {
       throw invalidArgument(
-        `${c.label}: datatype ${datatype} travels in ${contentsProtoName(field)}, ` +
+        `${labelOf(c)}: datatype ${datatype} travels in ${contentsProtoName(field)}, ` +
           `but ${contentsProtoName(other)} holds ${n} values`,
       );
     }
   }
   const values: readonly unknown[] = contents?.[field] ?? [];
   if (values.length !== count) {
-    throw invalidArgument(`${c.label} needs ${count} values in ${contentsProtoName(field)}, got ${values.length}`);
+    throw invalidArgument(`${labelOf(c)} needs ${count} values in ${contentsProtoName(field)}, got ${values.length}`);
   }
   return { name, datatype, shape, data: typedData(c, field, values) };
 }
@@ -128,7 +132,7 @@ function typedData(c: Checked, field: ContentsField, values: readonly unknown[])
   const fieldName = contentsProtoName(field);
   if (dt === 'BYTES') {
     values.forEach((v, i) => {
-      if (!(v instanceof Uint8Array)) throw invalidArgument(`${c.label}: ${fieldName}[${i}] is not bytes`);
+      if (!(v instanceof Uint8Array)) throw invalidArgument(`${labelOf(c)}: ${fieldName}[${i}] is not bytes`);
     });
     return (values as Uint8Array[]).slice();
   }
@@ -139,13 +143,13 @@ function typedData(c: Checked, field: ContentsField, values: readonly unknown[])
     data = (ctor.from as (a: readonly unknown[]) => NumericData)(values);
   } catch {
     // BigInt64Array.from throws TypeError on a non-bigint (and vice versa for the number arrays).
-    throw invalidArgument(`${c.label}: ${fieldName} holds values of the wrong JS type for ${dt}`);
+    throw invalidArgument(`${labelOf(c)}: ${fieldName} holds values of the wrong JS type for ${dt}`);
   }
   if (dt !== 'FP32' && dt !== 'FP64') {
     // Integers: the typed array wraps out-of-range values and truncates fractions; refuse rather than alter.
     for (let i = 0; i < values.length; i++) {
       if (data[i] !== values[i]) {
-        throw invalidArgument(`${c.label}: ${fieldName}[${i}] = ${String(values[i])} is not a valid ${dt}`);
+        throw invalidArgument(`${labelOf(c)}: ${fieldName}[${i}] = ${String(values[i])} is not a valid ${dt}`);
       }
     }
   }

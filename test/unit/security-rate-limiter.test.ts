@@ -43,3 +43,10 @@ test('zero rates are unlimited', () => {
   for (let i = 0; i < 1000; i++) expect(limiter.takeRequest('a').retryAfterMs).toBe(0);
   expect(limiter.takeInputBytes('a', 2 ** 40).retryAfterMs).toBe(0);
 });
+
+test('a limiter says whether it limits anything (the interceptor skips working out a key when not)', () => {
+  const off = { requestsPerSecond: 0, requestBurst: 0, inputBytesPerSecond: 0, inputBytesBurst: 0 };
+  expect(new RateLimiter(off).limits).toBe(false);
+  expect(new RateLimiter({ ...off, requestsPerSecond: 5 }).limits).toBe(true);
+  expect(new RateLimiter({ ...off, inputBytesPerSecond: 1024 }).limits).toBe(true);
+});
