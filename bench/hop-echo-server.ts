@@ -3,30 +3,60 @@
 // that runs its models in worker threads must do. Requests read in one event-loop turn share one round trip (as
 // inferd's batcher shares one execution among them); the trip is a SharedArrayBuffer plus Atomics, the worker
 // blocking in Atomics.wait and notified only while it sleeps, the main thread awaiting Atomics.waitAsync. No
-// protobuf decoding, no model, no scheduler: the gap between this server and the plain echo is the cost of the
-// thread hop alone on this machine. Run as its own process:
-// `node dist/bench/hop-echo-server.js <model> <rows> <outDim>`; prints "port N" when serving.
+// protobuf decoding, no scheduler: the gap between this server and the plain echo is the cost of the thread hop
+// alone on this machine.
+//
+// Given a model file, the worker also runs that model once per trip (onnxruntime session, one intra-op thread, on
+// as many rows as the trip carries, up to 32): the floor of any worker-thread server that runs this model, with
+// the engine's real cost inside a busy server process (cold caches, shared cores) rather than in a hot loop.
+// Run as its own process: `node dist/bench/hop-echo-server.js <model> <rows> <outDim> [<model.onnx> <inDim>]`;
+// prints "port N" when serving.
 
 import type * as grpc from '@grpc/grpc-js';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
 import { encodedResponse, serveRawModelInfer } from './raw-model-infer';
 
-/** Control words: request sequence, response sequence, worker sleeping, request bytes. */
+/** Control words: request sequence, response sequence, worker sleeping, request bytes, rows of the trip. */
 const REQUEST = 0;
 const RESPONSE = 1;
 const SLEEPING = 2;
 const BYTES = 3;
+const ROWS = 4;
 const DATA_AT = 64;
 const CAPACITY = 64 * 1024 * 1024;
+/** Rows one trip carries at most when it runs the model (the suite's max_batch_size). */
+const MAX_ROWS = 32;
 
 type WaitAsync = (a: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
-/** The worker: copies each trip's request bytes to the response half of the buffer (as a model writes outputs). */
-function workerMain(sab: SharedArrayBuffer): void {
-  const control = new Int32Array(sab, 0, 4);
-  const bytes = new Uint8Array(sab);
-  const half = DATA_AT + CAPACITY;
+interface WorkerSetup {
+  sab: SharedArrayBuffer;
+  /** The model to run per trip, or '' to copy the request bytes only. */
+  modelPath: string;
+  inDim: number;
+}
+
+/** One trip's work: the model on the trip's rows, or a copy of its request bytes (as a model writes outputs). */
+async function tripWork(setup: WorkerSetup): Promise<(control: Int32Array) => Promise<void> | void> {
+  const bytes = new Uint8Array(setup.sab);
+  if (setup.modelPath === '') return (control) => void bytes.copyWithin(DATA_AT + CAPACITY, DATA_AT, DATA_AT + control[BYTES]);
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(setup.modelPath, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
+  const input = session.inputNames[0];
+  return async (control) => {
+    const rows = control[ROWS];
+    await session.run({ [input]: new ort.Tensor('float32', new Float32Array(rows * setup.inDim), [rows, setup.inDim]) });
+  };
+}
+
+async function workerMain(setup: WorkerSetup): Promise<void> {
+  const control = new Int32Array(setup.sab, 0, 8);
+  const work = await tripWork(setup);
   let served = 0;
   for (;;) {
     Atomics.store(control, SLEEPING, 1);
@@ -34,7 +64,7 @@ function workerMain(sab: SharedArrayBuffer): void {
     Atomics.store(control, SLEEPING, 0);
     const seq = Atomics.load(control, REQUEST);
     if (seq === served) continue;
-    bytes.copyWithin(half, DATA_AT, DATA_AT + control[BYTES]);
+    await work(control);
     served = seq;
     Atomics.store(control, RESPONSE, seq);
     Atomics.notify(control, RESPONSE);
@@ -42,13 +72,17 @@ function workerMain(sab: SharedArrayBuffer): void {
 }
 
 function main(): void {
-  const [model, rows, outDim] = process.argv.slice(2);
-  const response = encodedResponse(model, Number(rows), Number(outDim));
+  const [model, rows, outDim, modelPath = '', inDim = '0'] = process.argv.slice(2);
+  const rowsPerRequest = Number(rows);
+  const response = encodedResponse(model, rowsPerRequest, Number(outDim));
   const sab = new SharedArrayBuffer(DATA_AT + 2 * CAPACITY);
-  const control = new Int32Array(sab, 0, 4);
+  const control = new Int32Array(sab, 0, 8);
   const data = Buffer.from(sab, DATA_AT, CAPACITY);
-  const worker = new Worker(__filename, { workerData: sab });
+  const setup: WorkerSetup = { sab, modelPath, inDim: Number(inDim) };
+  const worker = new Worker(__filename, { workerData: setup });
   worker.unref();
+  /** Requests one trip takes: all queued, or as many as fit the model's batch. */
+  const perTrip = modelPath === '' ? Infinity : Math.max(1, Math.floor(MAX_ROWS / rowsPerRequest));
 
   type Waiting = { body: Buffer; answer: grpc.sendUnaryData<Buffer> };
   let queued: Waiting[] = [];
@@ -56,16 +90,17 @@ function main(): void {
   let inFlight = false;
   let seq = 0;
 
-  /** One round trip for everything queued; requests that arrive meanwhile wait for the next one. */
+  /** One round trip for what is queued; requests that arrive meanwhile (or do not fit) wait for the next one. */
   const trip = async (): Promise<void> => {
     flushSoon = false;
     if (inFlight || queued.length === 0) return;
     inFlight = true;
-    const batch = queued;
-    queued = [];
+    const batch = queued.length <= perTrip ? queued : queued.slice(0, perTrip);
+    queued = queued.length <= perTrip ? [] : queued.slice(perTrip);
     let at = 0;
     for (const w of batch) at += w.body.copy(data, at);
     control[BYTES] = at;
+    control[ROWS] = batch.length * rowsPerRequest;
     Atomics.store(control, REQUEST, ++seq);
     if (Atomics.load(control, SLEEPING) === 1) Atomics.notify(control, REQUEST);
     while (Atomics.load(control, RESPONSE) < seq) {
@@ -87,4 +122,4 @@ function main(): void {
 }
 
 if (isMainThread) main();
-else workerMain(workerData as SharedArrayBuffer);
+else void workerMain(workerData as WorkerSetup);
