@@ -85,7 +85,7 @@ function main(): void {
   const perTrip = modelPath === '' ? Infinity : Math.max(1, Math.floor(MAX_ROWS / rowsPerRequest));
 
   type Waiting = { body: Buffer; answer: grpc.sendUnaryData<Buffer> };
-  let queued: Waiting[] = [];
+  const queued: Waiting[] = [];
   let flushSoon = false;
   let inFlight = false;
   let seq = 0;
@@ -95,8 +95,7 @@ function main(): void {
     flushSoon = false;
     if (inFlight || queued.length === 0) return;
     inFlight = true;
-    const batch = queued.length <= perTrip ? queued : queued.slice(0, perTrip);
-    queued = queued.length <= perTrip ? [] : queued.slice(perTrip);
+    const batch = queued.splice(0, perTrip);
     let at = 0;
     for (const w of batch) at += w.body.copy(data, at);
     control[BYTES] = at;

@@ -210,10 +210,11 @@ async function main(): Promise<void> {
     ['medium, batch-8, c32, inferd+batching ≥ 1.4× naive', ratio(['medium', 8, 32, 'inferd+batching'], ['medium', 8, 32, 'naive']), 1.4, floors('medium', 8, 'naive')],
   ];
   console.log('\ntargets (in brackets, the same measure for the worker-thread floors: echo+hop, echo+hop+engine)');
-  const bracket = (list: Array<number | null>, unit: string): string =>
-    list.every((v) => v === null) ? '' : ` [${list.map((v) => (v === null ? '?' : `${v.toFixed(unit === '×' ? 2 : 0)}${unit}`)).join(', ')}]`;
+  const bracket = (list: Array<number | null>, format: (v: number) => string): string =>
+    list.every((v) => v === null) ? '' : ` [${list.map((v) => (v === null ? '?' : format(v))).join(', ')}]`;
+  const times = (v: number): string => `${v.toFixed(2)}×`;
   for (const [what, r, goal, floor] of targets) {
-    if (r !== null) console.log(`  ${r >= goal ? 'met ' : 'MISS'}  ${what}: ${r.toFixed(2)}×${bracket(floor, '×')}`);
+    if (r !== null) console.log(`  ${r >= goal ? 'met ' : 'MISS'}  ${what}: ${times(r)}${bracket(floor, times)}`);
   }
   for (const m of MODELS) {
     if (!BATCHES.includes(1)) continue;
@@ -222,7 +223,7 @@ async function main(): Promise<void> {
     const hopped = (['echo+hop', 'echo+hop+engine'] as Target[]).map((t) => find(m.key, 1, 1, t).latencyUs.p50);
     console.log(
       `  ${got <= budget ? 'met ' : 'MISS'}  ${m.key} c1 p50 ${got.toFixed(0)} µs ≤ echo p50 + engine p50 + 60 µs = ${budget.toFixed(0)} µs` +
-        bracket(hopped, ' µs'),
+        bracket(hopped, (v) => `${v.toFixed(0)} µs`),
     );
   }
   if (MODELS.length < ALL_MODELS.length || BATCHES.length < 2) {

@@ -83,44 +83,13 @@ export class DataPlane {
     return this.repository.resolve(name, version).config;
   }
 
-  /**
-   * Validates, routes and runs one request. Written with explicit promise callbacks rather than `async`: this is
-   * the per-request hot path, and a failure before the request is queued still rejects (never throws).
-   */
-  infer(req: InferRequest): Promise<InferResponse> {
-    let mv: ModelVersion;
-    let alias: string;
-    let stickyKey: string;
-    try {
-      checkInputLimits(this.inputLimits, req);
-      stickyKey = this.repository.stickyKey(req.modelName);
-      const sticky = stickyKey === '' ? undefined : stickyValue(req, stickyKey);
-      ({ version: mv, alias } = this.repository.route(req.modelName, req.modelVersion, sticky));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async infer(req: InferRequest): Promise<InferResponse> {
+    checkInputLimits(this.inputLimits, req);
+    const stickyKey = this.repository.stickyKey(req.modelName);
+    const sticky = stickyKey === '' ? undefined : stickyValue(req, stickyKey);
+    const { version: mv, alias } = this.repository.route(req.modelName, req.modelVersion, sticky);
     const started = nowNs();
     let observer: InferenceObservation | undefined;
-    const recordFailure = (err: unknown): void => {
-      const ns = nowNs() - started;
-      mv.stats.recordFailure(ns, failureReason(err));
-      observer?.failed(err, ns);
-    };
-    const failed = (err: unknown): never => {
-      recordFailure(err);
-      throw err;
-    };
-    const succeeded = (tensors: InferResponse['outputs'], ns = nowNs() - started): InferResponse => {
-      mv.stats.recordSuccess(ns);
-      observer?.succeeded(ns);
-      return {
-        modelName: mv.name,
-        modelVersion: String(mv.version),
-        id: req.id,
-        parameters: alias === '' ? {} : { alias },
-        outputs: tensors,
-      };
-    };
     try {
       const serving = mv.serving;
       if (!serving) throw new InferError('UNAVAILABLE', `${mv.label} is ${mv.state}`);
@@ -132,29 +101,41 @@ export class DataPlane {
       if (policy) applyInputPolicy(mv.label, policy, req.inputs);
       const { priority, timeoutUs } = schedulingParams(mv.label, req.parameters);
       observer = this.telemetry?.begin({ model: mv.name, version: mv.version, id: req.id, trace: req.trace, inputs: req.inputs, rows, startedNs: started });
+      const response = (tensors: InferResponse['outputs']): InferResponse => ({
+        modelName: mv.name,
+        modelVersion: String(mv.version),
+        id: req.id,
+        parameters: alias === '' ? {} : { alias },
+        outputs: tensors,
+      });
       const cache = serving.config.responseCache ? this.responseCache : null;
-      const job = { inputs: req.inputs, outputs, rows, priority, timeoutUs, signal: req.signal, observer };
-      const onRetry = (): void => {
-        mv.crashRetries++;
-      };
-      if (!cache) return submitRetryingCrash(mv, job, onRetry).then(succeeded, failed);
-      const key = responseCacheKey(mv.loadId, req, outputs, stickyKey);
-      const hit = cache.lookup(key);
+      const key = cache ? responseCacheKey(mv.loadId, req, outputs, stickyKey) : '';
+      const hit = cache?.lookup(key);
       if (hit) {
         const ns = nowNs() - started;
         mv.stats.recordCacheHit(ns);
-        return Promise.resolve(succeeded(hit, ns));
+        mv.stats.recordSuccess(ns);
+        observer?.succeeded(ns);
+        return response(hit);
       }
       const lookedUp = nowNs();
-      return submitRetryingCrash(mv, job, onRetry).then((tensors) => {
+      const tensors = await submitRetryingCrash(mv, { inputs: req.inputs, outputs, rows, priority, timeoutUs, signal: req.signal, observer }, () => {
+        mv.crashRetries++;
+      });
+      if (cache) {
         const inserting = nowNs();
         cache.insert(key, tensors);
         mv.stats.recordCacheMiss(lookedUp - started + (nowNs() - inserting));
-        return succeeded(tensors);
-      }, failed);
+      }
+      const ns = nowNs() - started;
+      mv.stats.recordSuccess(ns);
+      observer?.succeeded(ns);
+      return response(tensors);
     } catch (err) {
-      recordFailure(err);
-      return Promise.reject(err);
+      const ns = nowNs() - started;
+      mv.stats.recordFailure(ns, failureReason(err));
+      observer?.failed(err, ns);
+      throw err;
     }
   }
 

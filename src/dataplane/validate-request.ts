@@ -16,16 +16,13 @@ export interface ValidatedRequest {
 
 const names = (list: readonly { name: string }[]): string => list.map((t) => `'${t.name}'`).join(', ');
 
-const given = (req: InferRequest, name: string): boolean => req.inputs.some((t) => t.name === name);
-
 export function validateRequest(where: string, config: ModelConfig, req: InferRequest): ValidatedRequest {
+  const seen = new Set<string>();
   let rows = 1;
   let rowsFrom = '';
-  for (let k = 0; k < req.inputs.length; k++) {
-    const input = req.inputs[k];
-    for (let j = 0; j < k; j++) {
-      if (req.inputs[j].name === input.name) throw invalidArgument(`${where}: input '${input.name}' is given more than once`);
-    }
+  for (const input of req.inputs) {
+    if (seen.has(input.name)) throw invalidArgument(`${where}: input '${input.name}' is given more than once`);
+    seen.add(input.name);
     const spec = config.input.find((i) => i.name === input.name);
     if (!spec) {
       throw invalidArgument(`${where}: unexpected input '${input.name}'; the model's inputs are ${names(config.input)}`);
@@ -47,8 +44,8 @@ export function validateRequest(where: string, config: ModelConfig, req: InferRe
       rowsFrom = input.name;
     }
   }
-  if (config.input.some((i) => !i.optional && !given(req, i.name))) {
-    const missing = config.input.filter((i) => !i.optional && !given(req, i.name));
+  const missing = config.input.filter((i) => !i.optional && !seen.has(i.name));
+  if (missing.length > 0) {
     throw invalidArgument(`${where}: missing input ${names(missing)} (the model needs ${names(config.input)})`);
   }
   if (req.outputs.length === 0) return { outputs: config.output.map((o) => o.name), rows };

@@ -38,9 +38,8 @@ export function fromParameter(p: InferParameter | undefined): ParamValue | undef
 
 function fromParameters(map: { [key: string]: InferParameter }): Params {
   const out: Params = {};
-  for (const k in map) {
-    if (!Object.hasOwn(map, k)) continue;
-    const value = fromParameter(map[k]);
+  for (const [k, v] of Object.entries(map)) {
+    const value = fromParameter(v);
     if (value !== undefined) out[k] = value;
   }
   return out;

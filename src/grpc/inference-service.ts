@@ -96,21 +96,17 @@ export function createInferenceService(
     modelReady: unary('ModelReady', (r) => ({ ready: dataplane.modelReady(r.name, r.version) })),
     serverMetadata: unary('ServerMetadata', () => dataplane.serverMetadata()),
     modelMetadata: unary('ModelMetadata', (r) => toModelMetadataResponse(dataplane.modelMetadata(r.name, r.version))),
-    modelInfer: unary('ModelInfer', (r: ModelInferRequest, call, rpc, header) => {
+    modelInfer: unary('ModelInfer', async (r: ModelInferRequest, call, rpc, header) => {
       let answered = false;
       const request = toInferRequest(r, callSignal(call, () => answered));
       request.header = header;
       request.trace = rpc.context;
-      return dataplane.infer(request).then(
-        (response) => {
-          answered = true;
-          return toModelInferResponse(response, wantsTypedOutput(request));
-        },
-        (err: unknown) => {
-          answered = true;
-          throw err;
-        },
-      );
+      try {
+        const response = await dataplane.infer(request);
+        return toModelInferResponse(response, wantsTypedOutput(request));
+      } finally {
+        answered = true;
+      }
     }),
     modelStreamInfer: handleModelStreamInfer(dataplane, log, telemetry),
     modelConfig: unary('ModelConfig', (r) => ({ config: toProtoModelConfig(dataplane.modelConfig(r.name, r.version)) })),

@@ -100,8 +100,7 @@ const sortedList = (list: readonly string[]): string => (list.length === 1 ? lis
 
 /** Batch key: input names, datatypes and non-batch dims, plus the requested output set (both in sorted order). */
 function batchKey(job: SchedulerJob): string {
-  const inputs = job.inputs.length === 1 ? inputKey(job.inputs[0]) : sortedList(job.inputs.map(inputKey));
-  return `${inputs}|${sortedList(job.outputs)}`;
+  return `${sortedList(job.inputs.map(inputKey))}|${sortedList(job.outputs)}`;
 }
 
 const ROW_GAP_SMOOTHING = 0.2;
