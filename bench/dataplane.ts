@@ -1,16 +1,27 @@
-// The data plane without a transport (`node dist/bench/dataplane.js [tiny|medium]`): 32 callers in this process
+// inferd's own code without a transport (`node dist/bench/dataplane.js [tiny|medium]`): 32 callers in this process
 // call DataPlane.infer on the tiny (or medium) MLP with dynamic batching, through the scheduler and the worker
-// thread, with and without a per-request Cancellation, next to the same model's gRPC figures from `npm run bench`.
-// Prints inferences/s and this process's CPU per request (main thread, worker and GC together), which is what
-// the data plane, scheduler and hand-off cost before any gRPC work.
+// thread, with and without a per-request Cancellation; then the ModelInfer gRPC handler, from request bytes to
+// response bytes (protobuf decode, the handler with its cancellation and telemetry, the data plane, protobuf
+// encode), called with a bare call object in place of grpc-js's. Prints inferences/s and this process's CPU per
+// request (main thread, worker and GC together): what inferd's code costs, hot, before any grpc-js or HTTP/2 work,
+// to set beside the same model's server CPU per request from `npm run bench`.
 
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_SETTINGS } from '../src/config/server-settings';
 import { DEFAULT_TELEMETRY_SETTINGS } from '../src/config/telemetry-settings';
+import { Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
 import { Cancellation, type InferRequest } from '../src/dataplane/types';
+import { createInferenceService } from '../src/grpc/inference-service';
+import { withReusedResponseWriters } from '../src/grpc/response-encoding';
 import { InferdServer } from '../src/server';
+import { createLogger } from '../src/telemetry/logger';
+import {
+  GRPCInferenceServiceService,
+  type ModelInferRequest,
+  type ModelInferResponse,
+} from '../generated/inference/grpc_service';
 import { REPO_ROOT } from './server-process';
 
 const CALLERS = 32;
@@ -44,14 +55,40 @@ async function main(): Promise<void> {
       inputs: [{ name: 'INPUT', datatype: 'FP32', shape: [1, model.inDim], data: input }],
       signal: cancellable ? new Cancellation() : undefined,
     });
-    const measure = async (cancellable: boolean): Promise<{ perS: number; cpuUs: number }> => {
+    const method = withReusedResponseWriters(GRPCInferenceServiceService).modelInfer;
+    const handlers = createInferenceService(server.dataplane, createLogger({ level: 'warn' }), server.telemetry.rpc);
+    const requestBytes = method.requestSerialize({
+      modelName: 'm',
+      modelVersion: '',
+      id: '',
+      parameters: {},
+      inputs: [{ name: 'INPUT', datatype: 'FP32', shape: [1n, BigInt(model.inDim)], parameters: {}, contents: undefined }],
+      outputs: [],
+      rawInputContents: [Buffer.from(input.buffer)],
+    });
+    /** One ModelInfer through the gRPC handler, bytes in and bytes out; the call object has what the handler reads. */
+    const viaHandler = (): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const call = { request: method.requestDeserialize(requestBytes), metadata: new Metadata(), on: () => call, getDeadline: () => Infinity };
+        handlers.modelInfer(call as unknown as ServerUnaryCall<ModelInferRequest, ModelInferResponse>, (err, response) => {
+          if (err || !response) return reject(err ?? new Error('ModelInfer answered nothing'));
+          method.responseSerialize(response);
+          resolve();
+        });
+      });
+    const ways: Array<[string, () => Promise<unknown>]> = [
+      ['DataPlane.infer, no cancellation', () => server.dataplane.infer(request(false))],
+      ['DataPlane.infer, a Cancellation each', () => server.dataplane.infer(request(true))],
+      ['ModelInfer handler, bytes to bytes', viaHandler],
+    ];
+    const measure = async (once: () => Promise<unknown>): Promise<{ perS: number; cpuUs: number }> => {
       let n = 0;
       const end = Date.now() + DURATION_MS;
       const cpu0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       const caller = async (): Promise<void> => {
         while (Date.now() < end) {
-          await server.dataplane.infer(request(cancellable));
+          await once();
           n++;
         }
       };
@@ -59,12 +96,11 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage(cpu0);
       return { perS: n / (Number(process.hrtime.bigint() - t0) / 1e9), cpuUs: (cpu.user + cpu.system) / n };
     };
-    await measure(true); // warm-up
-    console.log(`DataPlane.infer in process, ${key} MLP with dynamic batching, ${CALLERS} callers, ${DURATION_MS} ms each`);
-    for (const cancellable of [false, true, false, true]) {
-      const r = await measure(cancellable);
-      const what = cancellable ? 'with a Cancellation per request' : 'without cancellation';
-      console.log(`  ${what.padEnd(34)} ${Math.round(r.perS).toString().padStart(7)} inferences/s  ${r.cpuUs.toFixed(1)} µs CPU per request`);
+    for (const [, once] of ways) await measure(once); // warm-up
+    console.log(`inferd in process, ${key} MLP with dynamic batching, ${CALLERS} callers, ${DURATION_MS} ms each, two rounds`);
+    for (const [what, once] of [...ways, ...ways]) {
+      const r = await measure(once);
+      console.log(`  ${what.padEnd(38)} ${Math.round(r.perS).toString().padStart(7)} inferences/s  ${r.cpuUs.toFixed(1)} µs CPU per request`);
     }
   } finally {
     await server.stop();

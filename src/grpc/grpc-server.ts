@@ -13,6 +13,7 @@ import { GRPCInferenceServiceService } from '../../generated/inference/grpc_serv
 import { connectionServerOptions, type ConnectionSettings } from './connection-options';
 import type { HealthStatus } from './health';
 import { createInferenceService } from './inference-service';
+import { withReusedResponseWriters } from './response-encoding';
 import { malformedMessageInterceptor, withTolerantDeserializers } from './malformed-messages';
 
 /** The OIP .proto files shipped with inferd (proto/ at the package root). */
@@ -39,7 +40,10 @@ export function createGrpcServer(
     'grpc.enable_channelz': 0,
     interceptors: [malformedMessageInterceptor, ...(options.interceptors ?? [])],
   });
-  server.addService(withTolerantDeserializers(GRPCInferenceServiceService), createInferenceService(dataplane, log, telemetry));
+  server.addService(
+    withTolerantDeserializers(withReusedResponseWriters(GRPCInferenceServiceService)),
+    createInferenceService(dataplane, log, telemetry),
+  );
   health.implementation.addToServer(server);
   const definitions = protoLoader.loadSync(
     [path.join(PROTO_DIR, 'inference/grpc_service.proto'), healthProtoPath],
