@@ -24,6 +24,11 @@ export const EXTENSIONS = ['model_repository', 'model_configuration', 'statistic
 
 const nowNs = (): number => Number(process.hrtime.bigint());
 
+/** The answer to an infer request (`alias`: the traffic split's name the request was routed through, or ''). */
+function inferResponse(mv: ModelVersion, id: string, alias: string, outputs: InferResponse['outputs']): InferResponse {
+  return { modelName: mv.name, modelVersion: String(mv.version), id, parameters: alias === '' ? {} : { alias }, outputs };
+}
+
 export class DataPlane {
   private draining = false;
   readonly streamCounters = new StreamCounters();
@@ -101,13 +106,6 @@ export class DataPlane {
       if (policy) applyInputPolicy(mv.label, policy, req.inputs);
       const { priority, timeoutUs } = schedulingParams(mv.label, req.parameters);
       observer = this.telemetry?.begin({ model: mv.name, version: mv.version, id: req.id, trace: req.trace, inputs: req.inputs, rows, startedNs: started });
-      const response = (tensors: InferResponse['outputs']): InferResponse => ({
-        modelName: mv.name,
-        modelVersion: String(mv.version),
-        id: req.id,
-        parameters: alias === '' ? {} : { alias },
-        outputs: tensors,
-      });
       const cache = serving.config.responseCache ? this.responseCache : null;
       const key = cache ? responseCacheKey(mv.loadId, req, outputs, stickyKey) : '';
       const hit = cache?.lookup(key);
@@ -116,7 +114,7 @@ export class DataPlane {
         mv.stats.recordCacheHit(ns);
         mv.stats.recordSuccess(ns);
         observer?.succeeded(ns);
-        return response(hit);
+        return inferResponse(mv, req.id, alias, hit);
       }
       const lookedUp = nowNs();
       const tensors = await submitRetryingCrash(mv, { inputs: req.inputs, outputs, rows, priority, timeoutUs, signal: req.signal, observer }, () => {
@@ -130,7 +128,7 @@ export class DataPlane {
       const ns = nowNs() - started;
       mv.stats.recordSuccess(ns);
       observer?.succeeded(ns);
-      return response(tensors);
+      return inferResponse(mv, req.id, alias, tensors);
     } catch (err) {
       const ns = nowNs() - started;
       mv.stats.recordFailure(ns, failureReason(err));

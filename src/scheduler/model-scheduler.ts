@@ -69,19 +69,44 @@ interface Entry extends QueuedItem {
   job: SchedulerJob;
   bytes: number;
   state: 'queued' | 'running' | 'done';
-  /** The caller's promise is settled (answered, or abandoned on abort). */
-  answered: boolean;
   resolve: (outputs: Tensor[]) => void;
   reject: (err: Error) => void;
   onAbort?: () => void;
-  /** preserve_ordering: the answer, held until every earlier request is answered. */
-  deliver?: () => void;
+  /** The caller's answer once there is one (the request answered, failed or abandoned on abort). */
+  outcome?: Outcome;
+  /** The caller's promise is settled; with preserve_ordering that waits for every earlier request's answer. */
+  delivered: boolean;
+}
+
+type Outcome = { outputs: Tensor[] } | { error: Error };
+
+/**
+ * A promise and its settle functions. Its one closure per call holds two assignments and nothing to inline, so
+ * V8 optimizes it cheaply each time it drops the optimized code of closures that no longer exist (it does so on
+ * major GCs); the request's own work is in methods, whose optimized code lives as long as the scheduler.
+ */
+function pendingResult(): { promise: Promise<Tensor[]>; resolve: (outputs: Tensor[]) => void; reject: (err: Error) => void } {
+  let resolve!: (outputs: Tensor[]) => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<Tensor[]>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }
 
 export function abortError(signal: Cancellation | undefined, label: string): InferError {
   const reason: unknown = signal?.reason;
   if (reason instanceof InferError) return reason;
   return new InferError('CANCELLED', `${label}: request cancelled by the client`);
+}
+
+/** Settles the caller's promise with its outcome, once. */
+function deliver(entry: Entry): void {
+  if (entry.delivered || !entry.outcome) return;
+  entry.delivered = true;
+  if ('outputs' in entry.outcome) entry.resolve(entry.outcome.outputs);
+  else entry.reject(entry.outcome.error);
 }
 
 const rowsOf = (entries: readonly Entry[]): number => entries.reduce((n, e) => n + e.rows, 0);
@@ -160,46 +185,54 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
   submit(job: SchedulerJob): Promise<Tensor[]> {
     if (this.failure) return Promise.reject(this.failure);
     if (job.signal?.aborted) return Promise.reject(abortError(job.signal, this.label));
-    return new Promise((resolve, reject) => {
-      const now = this.clock.nowNs();
-      const level = this.level(job.priority ?? 0);
-      const timeoutUs = this.timeoutUs(level, job.timeoutUs ?? 0);
-      const entry: Entry = {
-        job,
-        rows: job.rows,
-        batchKey: this.batch.maxBatchSize > 1 ? batchKey(job) : '',
-        enqueuedNs: now,
-        level,
-        timeoutAtNs: timeoutUs > 0 ? now + timeoutUs * 1000 : 0,
-        bytes: requestBytes(job.inputs),
-        state: 'queued',
-        answered: false,
-        resolve,
-        reject,
-      };
-      try {
-        this.queue.push(entry);
-      } catch (err) {
-        reject(err as Error);
-        return;
-      }
-      try {
-        this.inflight.acquire(entry.bytes, this.label);
-      } catch (err) {
-        this.queue.remove(entry);
-        reject(err as Error);
-        return;
-      }
-      this.noteArrival(now, job.rows);
-      this.ordered?.push(entry);
-      if (job.signal) {
-        entry.onAbort = () => this.abandon(entry);
-        job.signal.onAbort(entry.onAbort);
-      }
-      // A batching model forms its next batch once this turn's requests are all queued (see pumpSoon).
-      if (this.batch.maxBatchSize > 1) this.pumpSoon();
-      else this.pump();
-    });
+    const { promise, resolve, reject } = pendingResult();
+    try {
+      this.enqueue(job, resolve, reject);
+    } catch (err) {
+      reject(err as Error); // as a throw in a promise executor would
+    }
+    return promise;
+  }
+
+  private enqueue(job: SchedulerJob, resolve: Entry['resolve'], reject: Entry['reject']): void {
+    const now = this.clock.nowNs();
+    const level = this.level(job.priority ?? 0);
+    const timeoutUs = this.timeoutUs(level, job.timeoutUs ?? 0);
+    const entry: Entry = {
+      job,
+      rows: job.rows,
+      batchKey: this.batch.maxBatchSize > 1 ? batchKey(job) : '',
+      enqueuedNs: now,
+      level,
+      timeoutAtNs: timeoutUs > 0 ? now + timeoutUs * 1000 : 0,
+      bytes: requestBytes(job.inputs),
+      state: 'queued',
+      resolve,
+      reject,
+      delivered: false,
+    };
+    try {
+      this.queue.push(entry);
+    } catch (err) {
+      reject(err as Error);
+      return;
+    }
+    try {
+      this.inflight.acquire(entry.bytes, this.label);
+    } catch (err) {
+      this.queue.remove(entry);
+      reject(err as Error);
+      return;
+    }
+    this.noteArrival(now, job.rows);
+    this.ordered?.push(entry);
+    if (job.signal) {
+      entry.onAbort = () => this.abandon(entry);
+      job.signal.onAbort(entry.onAbort);
+    }
+    // A batching model forms its next batch once this turn's requests are all queued (see pumpSoon).
+    if (this.batch.maxBatchSize > 1) this.pumpSoon();
+    else this.pump();
   }
 
   /**
@@ -212,7 +245,7 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     for (const entry of queued) {
       this.queue.remove(entry);
       this.finishEntry(entry);
-      this.answer(entry, () => entry.reject(err), true);
+      this.answer(entry, { error: err }, true);
     }
     this.settle();
   }
@@ -257,7 +290,7 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
       this.finishEntry(entry);
       this.settle();
     }
-    this.answer(entry, () => entry.reject(abortError(entry.job.signal, this.label)), true);
+    this.answer(entry, { error: abortError(entry.job.signal, this.label) }, true);
   }
 
   /**
@@ -268,12 +301,15 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
   private pumpSoon(): void {
     if (this.pumpDeferred) return;
     this.pumpDeferred = true;
-    this.clock.defer(() => {
-      this.pumpDeferred = false;
-      this.pool.collect();
-      this.pump();
-    });
+    this.clock.defer(this.deferredPump);
   }
+
+  /** pumpSoon's callback, one function for the scheduler's life. */
+  private readonly deferredPump = (): void => {
+    this.pumpDeferred = false;
+    this.pool.collect();
+    this.pump();
+  };
 
   private pump(): void {
     const now = this.clock.nowNs();
@@ -282,7 +318,7 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
       this.finishEntry(entry);
       const waited = Math.round((now - entry.enqueuedNs) / 1000);
       const err = new InferError('DEADLINE_EXCEEDED', `${this.label}: request timed out in the queue after ${waited} µs (queue policy timeout)`);
-      this.answer(entry, () => entry.reject(err), true);
+      this.answer(entry, { error: err }, true);
     }
     let wakeAt = nextTimeoutNs;
     while (this.queue.length > 0) {
@@ -345,10 +381,18 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
       this.finish(exec, null, err as Error);
       return;
     }
-    slot.run(inputs, outputs).then(
-      (result) => this.finish(exec, result, null),
-      (err: Error) => this.finish(exec, null, err),
-    );
+    void this.execute(exec, inputs, outputs);
+  }
+
+  private async execute(exec: Execution<S>, inputs: readonly Tensor[], outputs: readonly string[]): Promise<void> {
+    let result: RunResult;
+    try {
+      result = await exec.slot.run(inputs, outputs);
+    } catch (err) {
+      this.finish(exec, null, err as Error);
+      return;
+    }
+    this.finish(exec, result, null);
   }
 
   private concatInputs(entries: Entry[]): Tensor[] {
@@ -388,7 +432,7 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
       this.answerBatch(entries, result.outputs);
     } else {
       const failure = err as Error;
-      for (const e of entries) this.answer(e, () => e.reject(failure), false);
+      for (const e of entries) this.answer(e, { error: failure }, false);
     }
     this.settle();
     this.pool.release(slot);
@@ -396,8 +440,7 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
 
   private answerBatch(entries: Entry[], outputs: Tensor[]): void {
     if (entries.length === 1) {
-      const e = entries[0];
-      this.answer(e, () => e.resolve(outputs), false);
+      this.answer(entries[0], { outputs }, false);
       return;
     }
     let parts: Map<string, Tensor[]>;
@@ -405,13 +448,14 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
       const rows = entries.map((e) => e.rows);
       parts = new Map(outputs.map((o) => [o.name, splitBatch(o, rows)]));
     } catch (err) {
-      for (const e of entries) this.answer(e, () => e.reject(err as Error), false);
+      for (const e of entries) this.answer(e, { error: err as Error }, false);
       return;
     }
-    entries.forEach((e, i) => {
-      const mine = e.job.outputs.map((name) => (parts.get(name) as Tensor[])[i]);
-      this.answer(e, () => e.resolve(mine), false);
-    });
+    for (let i = 0; i < entries.length; i++) {
+      const mine: Tensor[] = [];
+      for (const name of entries[i].job.outputs) mine.push((parts.get(name) as Tensor[])[i]);
+      this.answer(entries[i], { outputs: mine }, false);
+    }
   }
 
   /** Releases what an entry holds once it no longer runs or waits. */
@@ -426,17 +470,12 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
    * Settles the caller's promise once. With preserve_ordering, answers wait for every earlier request's
    * (`immediate`: a caller that went away or timed out is told at once; its place in the order is freed).
    */
-  private answer(entry: Entry, settle: () => void, immediate: boolean): void {
-    if (entry.answered) return;
-    entry.answered = true;
-    if (!this.ordered || immediate) {
-      settle();
-      entry.deliver = () => undefined;
-    } else {
-      entry.deliver = settle;
-    }
+  private answer(entry: Entry, outcome: Outcome, immediate: boolean): void {
+    if (entry.outcome) return;
+    entry.outcome = outcome;
+    if (!this.ordered || immediate) deliver(entry);
     if (!this.ordered) return;
-    while (this.ordered.length > 0 && this.ordered[0].deliver) (this.ordered.shift() as Entry).deliver?.();
+    while (this.ordered.length > 0 && this.ordered[0].outcome) deliver(this.ordered.shift() as Entry);
   }
 
   private settle(): void {
