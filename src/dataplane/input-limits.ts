@@ -31,24 +31,27 @@ export const DEFAULT_INPUT_LIMITS: InputLimits = {
 
 const exceeded = (message: string): InferError => new InferError('INVALID_ARGUMENT', message);
 
+/** Where a limit was crossed, for its message (built only then: the checks run on every request). */
+const whereOf = (req: InferRequest): string => `model '${req.modelName}'${req.modelVersion ? ` version ${req.modelVersion}` : ''}`;
+const labelOf = (req: InferRequest, t: InferRequest['inputs'][number]): string =>
+  `${whereOf(req)}: input '${t.name}' (${t.datatype}, shape ${formatShape(t.shape)})`;
+
 export function checkInputLimits(limits: InputLimits, req: InferRequest): void {
-  const where = `model '${req.modelName}'${req.modelVersion ? ` version ${req.modelVersion}` : ''}`;
   if (req.inputs.length > limits.maxInputTensors) {
     throw exceeded(
-      `${where}: request has ${req.inputs.length} input tensors, over the limit of ${limits.maxInputTensors} ` +
+      `${whereOf(req)}: request has ${req.inputs.length} input tensors, over the limit of ${limits.maxInputTensors} ` +
         '(--max-input-tensors)',
     );
   }
   let total = 0;
   for (const t of req.inputs) {
-    const label = `${where}: input '${t.name}' (${t.datatype}, shape ${formatShape(t.shape)})`;
     if (t.shape.length > limits.maxRank) {
-      throw exceeded(`${label} has rank ${t.shape.length}, over the limit of ${limits.maxRank} (--max-input-rank)`);
+      throw exceeded(`${labelOf(req, t)} has rank ${t.shape.length}, over the limit of ${limits.maxRank} (--max-input-rank)`);
     }
     const elements = t.shape.reduce((a, b) => a * b, 1);
     if (elements > limits.maxTensorElements) {
       throw exceeded(
-        `${label} has ${elements} elements, over the limit of ${limits.maxTensorElements} (--max-tensor-elements)`,
+        `${labelOf(req, t)} has ${elements} elements, over the limit of ${limits.maxTensorElements} (--max-tensor-elements)`,
       );
     }
     if (Array.isArray(t.data)) {
@@ -56,7 +59,7 @@ export function checkInputLimits(limits: InputLimits, req: InferRequest): void {
         const n = t.data[i].byteLength;
         if (n > limits.maxBytesElement) {
           throw exceeded(
-            `${label}: BYTES element ${i} is ${n} bytes, over the limit of ${limits.maxBytesElement} ` +
+            `${labelOf(req, t)}: BYTES element ${i} is ${n} bytes, over the limit of ${limits.maxBytesElement} ` +
               '(--max-bytes-element)',
           );
         }
@@ -67,7 +70,7 @@ export function checkInputLimits(limits: InputLimits, req: InferRequest): void {
     }
     if (total > limits.maxInputBytes) {
       throw exceeded(
-        `${where}: input tensors up to '${t.name}' hold ${total} bytes, over the limit of ${limits.maxInputBytes} ` +
+        `${whereOf(req)}: input tensors up to '${t.name}' hold ${total} bytes, over the limit of ${limits.maxInputBytes} ` +
           '(--max-input-bytes)',
       );
     }
