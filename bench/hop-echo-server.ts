@@ -24,10 +24,12 @@ const BYTES = 3;
 const ROWS = 4;
 const DATA_AT = 64;
 const CAPACITY = 64 * 1024 * 1024;
+/** Longest wait for the worker's answer before looking again (as inferd's instance watchdog does). */
+const REPORT_WAIT_MS = 20;
 /** Rows one trip carries at most when it runs the model (the suite's max_batch_size). */
 const MAX_ROWS = 32;
 
-type WaitAsync = (a: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string };
+type WaitAsync = (a: Int32Array, index: number, value: number, timeoutMs: number) => { async: boolean; value: Promise<string> | string };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 interface WorkerSetup {
@@ -103,7 +105,8 @@ function main(): void {
     Atomics.store(control, REQUEST, ++seq);
     if (Atomics.load(control, SLEEPING) === 1) Atomics.notify(control, REQUEST);
     while (Atomics.load(control, RESPONSE) < seq) {
-      const r = waitAsync(control, RESPONSE, Atomics.load(control, RESPONSE));
+      // Bounded: without it this server once stalled for good after about 10^5 trips (worker idle, report never delivered).
+      const r = waitAsync(control, RESPONSE, Atomics.load(control, RESPONSE), REPORT_WAIT_MS);
       if (r.async) await r.value;
     }
     inFlight = false;

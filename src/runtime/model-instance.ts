@@ -17,6 +17,14 @@ const WORKER_ENTRY = path.join(__dirname, 'worker-entry.js');
 const CLOSE_GRACE_MS = 2000;
 /** Data bytes of each of an instance's shared slots; larger runs take the postMessage path. */
 const CHANNEL_BYTES = 1024 * 1024;
+/**
+ * While channel runs are unanswered, the instance also looks for written answers this often, so an answer whose
+ * Atomics.waitAsync report never comes still frees its request and instance within this time instead of leaving
+ * them waiting for the next request's event-loop turn (at concurrency 1 there is none). bench/hop-echo-server.ts,
+ * which awaits its worker the same way, once stalled for good after about 10^5 round trips: its worker idle,
+ * its main thread idle in epoll, the answer written and its report never delivered.
+ */
+const ANSWER_WATCHDOG_MS = 20;
 
 export interface Signature {
   inputs: SignatureEntry[];
@@ -60,6 +68,8 @@ export class ModelInstance extends EventEmitter {
    * n + CHANNEL_SLOTS once n has left this map (answers may be taken in out of order).
    */
   private readonly unanswered = new Map<number, number>();
+  /** Looks for written answers while channel runs are unanswered (see ANSWER_WATCHDOG_MS). */
+  private watchdog: NodeJS.Timeout | null = null;
   private exited = false;
   private closing = false;
   signature: Signature | null = null;
@@ -134,6 +144,7 @@ export class ModelInstance extends EventEmitter {
           this.pending.set(id, { resolve, reject, sentNs, queued });
           this.unanswered.set(seq, id);
           void this.channel.responded(seq).then((answered) => answered && this.collect());
+          this.watchdog ??= setInterval(this.watchAnswers, ANSWER_WATCHDOG_MS).unref();
         });
       }
       const packed = packInputs(inputs);
@@ -229,6 +240,13 @@ export class ModelInstance extends EventEmitter {
     }
   }
 
+  private readonly watchAnswers = (): void => {
+    this.collect();
+    if (this.unanswered.size > 0 || !this.watchdog) return;
+    clearInterval(this.watchdog);
+    this.watchdog = null;
+  };
+
   private take(id: number): Pending | undefined {
     const p = this.pending.get(id);
     this.pending.delete(id);
@@ -240,6 +258,8 @@ export class ModelInstance extends EventEmitter {
     this.exited = true;
     this.channel.wake();
     this.unanswered.clear();
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
     const failed = [...this.pending.values()];
     this.pending.clear();
     for (const p of failed) p.reject(new WorkerCrashError(`${this.label}: ${reason} while running the request`));

@@ -2,10 +2,12 @@
 // keep it saturated: two runs sit in the shared slots (answers are read in whatever order their promises settle)
 // and the third goes by postMessage, yet every caller gets exactly its own result; a run sent to a busy instance
 // reports when the worker took it up, not when it was sent. Runs written before the worker's loop starts are served,
-// and collect() takes in an answer as soon as the worker has written it.
+// collect() takes in an answer as soon as the worker has written it, and an answer whose Atomics.waitAsync report
+// never comes is still taken in (the instance's watchdog), with no other request to prompt it.
 
 import * as path from 'node:path';
 import { ModelInstance } from '../../src/runtime/model-instance';
+import { SharedChannel } from '../../src/runtime/shared-channel';
 import type { Tensor } from '../../src/tensor/tensor';
 import { MODELS_DIR } from '../support/server';
 
@@ -83,4 +85,22 @@ test('collect() takes in a finished run at once, without waiting for the event l
   while (instance.inFlight > 0 && Date.now() < deadline) instance.collect();
   expect(instance.inFlight).toBe(0);
   expect(((await running).outputs[0].data as Int32Array)[0]).toBe(7);
+});
+
+test('an answer whose waitAsync report is lost is still taken in, with no other request to prompt it', async () => {
+  const lost = jest.spyOn(SharedChannel.prototype, 'responded').mockReturnValue(new Promise<boolean>(() => undefined));
+  try {
+    let timer: NodeJS.Timeout | undefined;
+    const answer = await Promise.race([
+      instance.run(inputs(9), ['OUTPUT0']),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the run was never answered')), 10_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    expect((answer.outputs[0].data as Int32Array)[0]).toBe(9);
+    expect(lost).toHaveBeenCalled();
+    expect(instance.inFlight).toBe(0);
+  } finally {
+    lost.mockRestore();
+  }
 });
