@@ -5,7 +5,7 @@
 
 import { InferError } from '../errors';
 import { DATATYPE_INFO } from '../tensor/datatypes';
-import { formatShape } from '../tensor/shape';
+import { inputLabel } from '../tensor/shape';
 import type { InferRequest } from './types';
 
 export interface InputLimits {
@@ -34,7 +34,7 @@ const exceeded = (message: string): InferError => new InferError('INVALID_ARGUME
 /** Where a limit was crossed, for its message (built only then: the checks run on every request). */
 const whereOf = (req: InferRequest): string => `model '${req.modelName}'${req.modelVersion ? ` version ${req.modelVersion}` : ''}`;
 const labelOf = (req: InferRequest, t: InferRequest['inputs'][number]): string =>
-  `${whereOf(req)}: input '${t.name}' (${t.datatype}, shape ${formatShape(t.shape)})`;
+  inputLabel(whereOf(req), t.name, t.datatype, t.shape);
 
 export function checkInputLimits(limits: InputLimits, req: InferRequest): void {
   if (req.inputs.length > limits.maxInputTensors) {

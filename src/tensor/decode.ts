@@ -18,7 +18,7 @@ import {
   type Datatype,
   type TypedContents,
 } from './datatypes';
-import { checkedElementCount, formatShape, prefix, toShape } from './shape';
+import { checkedElementCount, inputLabel, prefix, toShape } from './shape';
 import type { NumericData, Tensor } from './tensor';
 
 /** The header fields of a request input tensor (ts-proto's InferInputTensor fits). */
@@ -37,10 +37,7 @@ interface Checked {
   where: string;
 }
 
-/** "model 'm' version 1: input 'x' (FP32, shape [2,3])": built only when a message needs it. */
-function labelOf(c: Checked): string {
-  return `${prefix(c.where)}input '${c.name}' (${c.datatype}, shape ${formatShape(c.shape)})`;
-}
+const labelOf = (c: Checked): string => inputLabel(c.where, c.name, c.datatype, c.shape);
 
 function check(input: TensorHeader, where: string): Checked {
   const { name, datatype } = input;

@@ -17,6 +17,11 @@ export function prefix(where: string): string {
   return where ? `${where}: ` : '';
 }
 
+/** "model 'm' version 1: input 'x' (FP32, shape [2,3])", for messages (callers build it only when one needs it). */
+export function inputLabel(where: string, name: string, datatype: string, shape: readonly (number | bigint)[]): string {
+  return `${prefix(where)}input '${name}' (${datatype}, shape ${formatShape(shape)})`;
+}
+
 /** Wire dims → number[]: each dim must be a non-negative safe integer, else INVALID_ARGUMENT. */
 export function toShape(where: string, tensorName: string, dims: readonly (number | bigint)[]): number[] {
   const shape = new Array<number>(dims.length);
