@@ -24,7 +24,7 @@ const BYTES = 3;
 const ROWS = 4;
 const DATA_AT = 64;
 const CAPACITY = 64 * 1024 * 1024;
-/** Longest wait for the worker's answer before looking again (as inferd's instance watchdog does). */
+/** Longest wait for the worker's answer before looking at the response word again (inferd bounds it with an instance watchdog). */
 const REPORT_WAIT_MS = 20;
 /** Rows one trip carries at most when it runs the model (the suite's max_batch_size). */
 const MAX_ROWS = 32;

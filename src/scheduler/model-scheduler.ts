@@ -189,7 +189,7 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     try {
       this.enqueue(job, resolve, reject);
     } catch (err) {
-      reject(err as Error); // as a throw in a promise executor would
+      reject(err as Error);
     }
     return promise;
   }
@@ -211,18 +211,13 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
       reject,
       delivered: false,
     };
-    try {
-      this.queue.push(entry);
-    } catch (err) {
-      reject(err as Error);
-      return;
-    }
+    // A refusal (queue full, in-flight bytes over the limit) throws; submit turns it into the caller's rejection.
+    this.queue.push(entry);
     try {
       this.inflight.acquire(entry.bytes, this.label);
     } catch (err) {
       this.queue.remove(entry);
-      reject(err as Error);
-      return;
+      throw err;
     }
     this.noteArrival(now, job.rows);
     this.ordered?.push(entry);
