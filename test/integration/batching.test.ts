@@ -107,9 +107,9 @@ function start(req: ModelInferRequest, options: Partial<grpc.CallOptions> = {}) 
 /** Waits until the server's scheduler for `model` holds `n` requests (queued + running). */
 async function pendingAt(srv: InferdServer, model: string, n: number): Promise<void> {
   const scheduler = srv.repository.resolve(model, '').serving!.scheduler;
-  const end = Date.now() + 30_000;
+  const end = Date.now() + 10_000;
   while (scheduler.pending < n) {
-    if (Date.now() > end) throw new Error(`${model}: ${scheduler.pending} requests pending, expected ${n}`);
+    if (Date.now() > end) throw new Error(`${model}: ${scheduler.pending} requests pending after 10 s, expected ${n} (did an earlier run finish first?)`);
     await new Promise((r) => setTimeout(r, 2));
   }
 }
@@ -209,7 +209,8 @@ test('a gRPC deadline passing while the request runs answers DEADLINE_EXCEEDED; 
 });
 
 test('past max_queue_size the call fails at once with RESOURCE_EXHAUSTED naming the limit', async () => {
-  const occupier = start(slowRequest('slow_bounded', 256, 1));
+  // The longest run the model takes (512 rows, a full batch): the two calls below must reach the server while it runs.
+  const occupier = start(slowRequest('slow_bounded', 512, 1));
   await pendingAt(server, 'slow_bounded', 1);
   const queued = start(slowRequest('slow_bounded', 1, 2));
   await pendingAt(server, 'slow_bounded', 2);
