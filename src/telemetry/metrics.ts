@@ -1,10 +1,13 @@
 // The Prometheus registry of one server (prom-client). Triton's per-model counters are read from each version's
 // ModelStats at scrape time (the same numbers ModelStatistics returns); latency and batch-size histograms, gRPC
-// server metrics, drift gauges, CPU/memory gauges (Triton names) and Node process metrics complete it.
+// server metrics, drift gauges, CPU/memory gauges (Triton names) and Node process metrics complete it. What is
+// updated per request (the histograms and gRPC counters) are series-metrics.ts series, resolved once per model
+// version or method.
 
 import * as os from 'node:os';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ModelStats } from './model-stats';
+import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './series-metrics';
 
 /** One model version as the metrics see it. */
 export interface ServedModelView {
@@ -31,49 +34,50 @@ export interface MetricsOptions {
   drift: () => DriftReading[];
 }
 
-type ModelLabel = 'model' | 'version';
-const MODEL_LABELS: ModelLabel[] = ['model', 'version'];
+const MODEL_LABELS = ['model', 'version'];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
-/** Histogram handles of one model version, resolved once. */
+/** Histogram series of one model version, resolved once. */
 export interface ModelHistograms {
-  request: { observe(seconds: number): void };
-  queue: { observe(seconds: number): void };
-  compute: { observe(seconds: number): void };
-  batchSize: { observe(rows: number): void };
+  request: HistogramSeries;
+  queue: HistogramSeries;
+  compute: HistogramSeries;
+  batchSize: HistogramSeries;
 }
 
 interface RpcCounters {
   labels: { grpc_service: string; grpc_method: string; grpc_type: string };
-  started: { inc(): void };
-  handling: { observe(seconds: number): void };
+  started: CounterSeries;
+  handling: HistogramSeries;
   /** grpc_server_handled_total by status code name. */
-  handled: Map<string, { inc(): void }>;
+  handled: Map<string, CounterSeries>;
 }
 
 export class InferdMetrics {
   readonly registry = new Registry();
-  private readonly requestDuration: Histogram<ModelLabel>;
-  private readonly queueDuration: Histogram<ModelLabel>;
-  private readonly computeDuration: Histogram<ModelLabel>;
-  private readonly batchSize: Histogram<ModelLabel>;
-  private readonly grpcStarted: Counter<'grpc_service' | 'grpc_method' | 'grpc_type'>;
-  private readonly grpcHandled: Counter<'grpc_service' | 'grpc_method' | 'grpc_type' | 'grpc_code'>;
-  private readonly grpcHandling: Histogram<'grpc_service' | 'grpc_method' | 'grpc_type'>;
+  private readonly requestDuration: SeriesHistogram;
+  private readonly queueDuration: SeriesHistogram;
+  private readonly computeDuration: SeriesHistogram;
+  private readonly batchSize: SeriesHistogram;
+  private readonly grpcStarted: SeriesCounter;
+  private readonly grpcHandled: SeriesCounter;
+  private readonly grpcHandling: SeriesHistogram;
   private readonly loadSeconds = new Map<string, { model: string; version: string; seconds: number }>();
-  private readonly perModel = new Map<string, ModelHistograms>();
-  private readonly perRpc = new Map<string, RpcCounters>();
+  /** Series by model name, then version (nested maps: no key string is built per request). */
+  private readonly perModel = new Map<string, Map<number, ModelHistograms>>();
+  /** Series by service, then method (a method has one RPC type). */
+  private readonly perRpc = new Map<string, Map<string, RpcCounters>>();
 
   constructor(private readonly options: MetricsOptions) {
-    const registers = [this.registry];
+    const registry = this.registry;
     const buckets = options.latencyBucketsSeconds;
-    this.requestDuration = new Histogram({ name: 'inferd_inference_request_duration_seconds', help: 'Inference request duration in the server, from accepted to answered', labelNames: MODEL_LABELS, buckets, registers });
-    this.queueDuration = new Histogram({ name: 'inferd_inference_queue_duration_seconds', help: 'Time requests waited in the scheduler queue', labelNames: MODEL_LABELS, buckets, registers });
-    this.computeDuration = new Histogram({ name: 'inferd_inference_compute_duration_seconds', help: 'Time of the execution that carried a request (input, infer and output)', labelNames: MODEL_LABELS, buckets, registers });
-    this.batchSize = new Histogram({ name: 'inferd_inference_batch_size', help: 'Rows per model execution', labelNames: MODEL_LABELS, buckets: BATCH_BUCKETS, registers });
-    this.grpcStarted = new Counter({ name: 'grpc_server_started_total', help: 'RPCs started on the server', labelNames: ['grpc_service', 'grpc_method', 'grpc_type'], registers });
-    this.grpcHandled = new Counter({ name: 'grpc_server_handled_total', help: 'RPCs completed on the server, by status code', labelNames: ['grpc_service', 'grpc_method', 'grpc_type', 'grpc_code'], registers });
-    this.grpcHandling = new Histogram({ name: 'grpc_server_handling_seconds', help: 'RPC handling time on the server', labelNames: ['grpc_service', 'grpc_method', 'grpc_type'], buckets, registers });
+    this.requestDuration = new SeriesHistogram({ name: 'inferd_inference_request_duration_seconds', help: 'Inference request duration in the server, from accepted to answered', buckets, registry });
+    this.queueDuration = new SeriesHistogram({ name: 'inferd_inference_queue_duration_seconds', help: 'Time requests waited in the scheduler queue', buckets, registry });
+    this.computeDuration = new SeriesHistogram({ name: 'inferd_inference_compute_duration_seconds', help: 'Time of the execution that carried a request (input, infer and output)', buckets, registry });
+    this.batchSize = new SeriesHistogram({ name: 'inferd_inference_batch_size', help: 'Rows per model execution', buckets: BATCH_BUCKETS, registry });
+    this.grpcStarted = new SeriesCounter({ name: 'grpc_server_started_total', help: 'RPCs started on the server', registry });
+    this.grpcHandled = new SeriesCounter({ name: 'grpc_server_handled_total', help: 'RPCs completed on the server, by status code', registry });
+    this.grpcHandling = new SeriesHistogram({ name: 'grpc_server_handling_seconds', help: 'RPC handling time on the server', buckets, registry });
     this.registerModelCounters();
     this.registerModelGauges();
     this.registerHostGauges();
@@ -81,10 +85,14 @@ export class InferdMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Histograms of one model version (cached: the hot path does no label hashing). */
+  /** Histograms of one model version. */
   model(name: string, version: number): ModelHistograms {
-    const key = `${name}\u0000${version}`;
-    let h = this.perModel.get(key);
+    let versions = this.perModel.get(name);
+    if (!versions) {
+      versions = new Map();
+      this.perModel.set(name, versions);
+    }
+    let h = versions.get(version);
     if (!h) {
       const labels = { model: name, version: String(version) };
       h = {
@@ -93,7 +101,7 @@ export class InferdMetrics {
         compute: this.computeDuration.labels(labels),
         batchSize: this.batchSize.labels(labels),
       };
-      this.perModel.set(key, h);
+      versions.set(version, h);
     }
     return h;
   }
@@ -113,14 +121,18 @@ export class InferdMetrics {
     rpc.handling.observe(seconds);
   }
 
-  /** The gRPC metrics of one method (cached like the model histograms: no label hashing per call). */
+  /** The gRPC metrics of one method. */
   private rpc(service: string, method: string, type: string): RpcCounters {
-    const key = `${service}/${method}/${type}`;
-    let rpc = this.perRpc.get(key);
+    let methods = this.perRpc.get(service);
+    if (!methods) {
+      methods = new Map();
+      this.perRpc.set(service, methods);
+    }
+    let rpc = methods.get(method);
     if (!rpc) {
       const labels = { grpc_service: service, grpc_method: method, grpc_type: type };
       rpc = { labels, started: this.grpcStarted.labels(labels), handling: this.grpcHandling.labels(labels), handled: new Map() };
-      this.perRpc.set(key, rpc);
+      methods.set(method, rpc);
     }
     return rpc;
   }
