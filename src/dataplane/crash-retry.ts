@@ -15,28 +15,19 @@ export function isIdempotent(config: ModelConfig): boolean {
   return config.parameters.idempotent !== 'false';
 }
 
-/** Submits `job` to the version's scheduler; on a worker crash, resubmits it once when allowed. */
-export function submitRetryingCrash(mv: ModelVersion, job: SchedulerJob, onRetry: (reason: string) => void): Promise<Tensor[]> {
-  const serving = mv.serving;
-  if (!serving) return Promise.reject(unavailable(`${mv.label} is ${mv.state}`));
-  // Per request: the first attempt adds only a rejection handler, no async frame.
-  return serving.scheduler.submit(job).catch((err: unknown) => retryAfterCrash(mv, serving.config, job, err, onRetry));
-}
-
-async function retryAfterCrash(
-  mv: ModelVersion,
-  config: ModelConfig,
-  job: SchedulerJob,
-  err: unknown,
-  onRetry: (reason: string) => void,
-): Promise<Tensor[]> {
+/**
+ * Called with the error of `job`'s first run on `mv`: resubmits it once if that run's worker crashed and the model
+ * allows it (counting the retry on the version), else throws the error as it is or as UNAVAILABLE with the reason.
+ * The first submit is the caller's own `await`, so a request that does not crash pays for nothing here.
+ */
+export async function retryAfterCrash(mv: ModelVersion, config: ModelConfig, job: SchedulerJob, err: unknown): Promise<Tensor[]> {
   if (!isWorkerCrash(err)) throw err;
   if (!isIdempotent(config)) {
     throw unavailable(`${err.message} (not retried: the model's 'idempotent' parameter is false)`);
   }
   const again = mv.serving;
   if (!mv.ready || !again) throw unavailable(`${err.message} (not retried: ${mv.label} is ${mv.state})`);
-  onRetry(err.message);
+  mv.crashRetries++;
   try {
     return await again.scheduler.submit(job);
   } catch (second) {

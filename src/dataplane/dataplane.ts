@@ -9,7 +9,7 @@ import type { ModelVersion } from '../repository/model-version';
 import { checkInputLimits, DEFAULT_INPUT_LIMITS, type InputLimits } from './input-limits';
 import { applyInputPolicy } from './input-values';
 import { parseLoadParameters } from './load-parameters';
-import { submitRetryingCrash } from './crash-retry';
+import { retryAfterCrash } from './crash-retry';
 import { responseCacheKey, type ResponseCache } from './response-cache';
 import type { InferenceObservation, InferenceTelemetry } from '../telemetry/inference-telemetry';
 import { failureReason, type ModelStats } from '../telemetry/model-stats';
@@ -18,6 +18,7 @@ import { StreamCounters } from './stream-counters';
 import type { InferRequest, InferResponse, ModelMetadata, Params, ServerMetadata } from './types';
 import { schedulingParams } from '../scheduler/request-params';
 import { validateRequest } from './validate-request';
+import type { Tensor } from '../tensor/tensor';
 
 /** The OIP / Triton extensions this server implements. */
 export const EXTENSIONS = ['model_repository', 'model_configuration', 'statistics'];
@@ -117,9 +118,13 @@ export class DataPlane {
         return inferResponse(mv, req.id, alias, hit);
       }
       const lookedUp = nowNs();
-      const tensors = await submitRetryingCrash(mv, { inputs: req.inputs, outputs, rows, priority, timeoutUs, signal: req.signal, observer }, () => {
-        mv.crashRetries++;
-      });
+      const job = { inputs: req.inputs, outputs, rows, priority, timeoutUs, signal: req.signal, observer };
+      let tensors: Tensor[];
+      try {
+        tensors = await serving.scheduler.submit(job);
+      } catch (err) {
+        tensors = await retryAfterCrash(mv, serving.config, job, err);
+      }
       if (cache) {
         const inserting = nowNs();
         cache.insert(key, tensors);
