@@ -134,7 +134,8 @@ class ModelDrift {
 }
 
 export class DriftMonitor {
-  private readonly models = new Map<string, ModelDrift>();
+  /** By model name, then version (no key string built per request). */
+  private readonly models = new Map<string, Map<number, ModelDrift>>();
 
   constructor(
     private readonly options: DriftOptions,
@@ -148,7 +149,12 @@ export class DriftMonitor {
   /** A version became ready: start watching it against `baseline` (null: take one from its first requests). */
   attach(name: string, version: number, baseline: DriftBaseline | null): void {
     if (!this.enabled) return;
-    this.models.set(key(name, version), new ModelDrift(name, version, baseline));
+    let versions = this.models.get(name);
+    if (!versions) {
+      versions = new Map();
+      this.models.set(name, versions);
+    }
+    versions.set(version, new ModelDrift(name, version, baseline));
     this.log.info(
       { model: name, version, baseline: baseline ? baseline.source : `first ${this.options.baselineRequests} sampled requests` },
       'drift monitoring started',
@@ -156,12 +162,14 @@ export class DriftMonitor {
   }
 
   detach(name: string, version: number): void {
-    this.models.delete(key(name, version));
+    const versions = this.models.get(name);
+    versions?.delete(version);
+    if (versions?.size === 0) this.models.delete(name);
   }
 
   /** Hot path: one counter increment for requests that are not sampled. */
   observe(name: string, version: number, inputs: readonly SampledTensor[], rows: number): void {
-    const m = this.models.get(key(name, version));
+    const m = this.models.get(name)?.get(version);
     if (!m || ++m.seen % this.options.sampleEvery !== 0) return;
     m.sampled++;
     const takingBaseline = m.baseline === null && m.sampled <= this.options.baselineRequests;
@@ -184,9 +192,11 @@ export class DriftMonitor {
 
   readings(): DriftReading[] {
     const out: DriftReading[] = [];
-    for (const m of this.models.values()) {
-      for (const [input, d] of m.inputs) {
-        if (d.measured) out.push({ model: m.name, version: m.version, input, psi: d.psi, maxFeatureShift: d.maxFeatureShift });
+    for (const versions of this.models.values()) {
+      for (const m of versions.values()) {
+        for (const [input, d] of m.inputs) {
+          if (d.measured) out.push({ model: m.name, version: m.version, input, psi: d.psi, maxFeatureShift: d.maxFeatureShift });
+        }
       }
     }
     return out;
@@ -209,7 +219,6 @@ export class DriftMonitor {
   }
 }
 
-const key = (name: string, version: number): string => `${name}\u0000${version}`;
 const round = (x: number): number => Math.round(x * 1e4) / 1e4;
 
 function isNumericArray(data: unknown): data is ArrayLike<number | bigint> {
