@@ -8,21 +8,36 @@ import { checkInputShape } from '../tensor/shape';
 import type { InferRequest } from './types';
 
 export interface ValidatedRequest {
-  /** Output names to compute, in the order the response lists them. */
-  outputs: string[];
+  /** Output names to compute, in the order the response lists them (shared: never changed). */
+  outputs: readonly string[];
   /** Batch rows (first dim) for a batching model; 1 otherwise. */
   rows: number;
 }
 
 const names = (list: readonly { name: string }[]): string => list.map((t) => `'${t.name}'`).join(', ');
 
+/** Every output of a config, in config order: what a request that names no outputs gets (made once per config). */
+const allOutputs = new WeakMap<ModelConfig, readonly string[]>();
+
+function configOutputs(config: ModelConfig): readonly string[] {
+  let list = allOutputs.get(config);
+  if (!list) {
+    list = Object.freeze(config.output.map((o) => o.name));
+    allOutputs.set(config, list);
+  }
+  return list;
+}
+
+// Runs for every request: it builds no set or list unless a check fails (models have a handful of inputs).
 export function validateRequest(where: string, config: ModelConfig, req: InferRequest): ValidatedRequest {
-  const seen = new Set<string>();
   let rows = 1;
   let rowsFrom = '';
-  for (const input of req.inputs) {
-    if (seen.has(input.name)) throw invalidArgument(`${where}: input '${input.name}' is given more than once`);
-    seen.add(input.name);
+  const inputs = req.inputs;
+  for (let k = 0; k < inputs.length; k++) {
+    const input = inputs[k];
+    for (let j = 0; j < k; j++) {
+      if (inputs[j].name === input.name) throw invalidArgument(`${where}: input '${input.name}' is given more than once`);
+    }
     const spec = config.input.find((i) => i.name === input.name);
     if (!spec) {
       throw invalidArgument(`${where}: unexpected input '${input.name}'; the model's inputs are ${names(config.input)}`);
@@ -44,11 +59,11 @@ export function validateRequest(where: string, config: ModelConfig, req: InferRe
       rowsFrom = input.name;
     }
   }
-  const missing = config.input.filter((i) => !i.optional && !seen.has(i.name));
-  if (missing.length > 0) {
-    throw invalidArgument(`${where}: missing input ${names(missing)} (the model needs ${names(config.input)})`);
+  const absent = (spec: { name: string; optional: boolean }): boolean => !spec.optional && !inputs.some((i) => i.name === spec.name);
+  if (config.input.some(absent)) {
+    throw invalidArgument(`${where}: missing input ${names(config.input.filter(absent))} (the model needs ${names(config.input)})`);
   }
-  if (req.outputs.length === 0) return { outputs: config.output.map((o) => o.name), rows };
+  if (req.outputs.length === 0) return { outputs: configOutputs(config), rows };
   const outputs: string[] = [];
   for (const o of req.outputs) {
     if (!config.output.some((c) => c.name === o.name)) {

@@ -198,11 +198,13 @@ export class ModelRepository extends EventEmitter {
       throw notFound(`model '${name}' is not loaded (unknown model)`);
     }
     if (version === '') {
-      const ready = [...record.versions.values()].filter((v) => v.ready);
-      if (ready.length === 0) {
+      // The newest ready version, found without building arrays (every request without a version comes here).
+      let newest: ModelVersion | null = null;
+      for (const v of record.versions.values()) if (v.ready && (newest === null || v.version > newest.version)) newest = v;
+      if (newest === null) {
         throw unavailable(`model '${name}' has no ready version: ${this.describeFailure(record.reason, record.versions)}`);
       }
-      return ready.reduce((a, b) => (b.version > a.version ? b : a));
+      return newest;
     }
     if (!/^[0-9]+$/.test(version)) throw invalidArgument(`model '${name}': version '${version}' is not a number`);
     const v = record.versions.get(Number(version));

@@ -25,7 +25,7 @@ import { RequestQueue, type QueuedItem } from './request-queue';
 export interface SchedulerJob {
   inputs: Tensor[];
   /** Output names to compute, in the order the caller wants them back. */
-  outputs: string[];
+  outputs: readonly string[];
   /** Rows this request contributes (its batch dim; 1 for a model without batching). */
   rows: number;
   /** Triton's `priority` request parameter (0: the model's default level). */
