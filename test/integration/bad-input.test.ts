@@ -55,6 +55,18 @@ const cases: Array<[string, Record<string, unknown>, grpc.status, RegExp]> = [
     /model 'simple' version 1: missing input 'INPUT1'/,
   ],
   [
+    'an input given twice',
+    { inputs: [input('INPUT0'), input('INPUT1'), input('INPUT0')], rawInputContents: [int32Bytes(ones), int32Bytes(ones), int32Bytes(ones)] },
+    grpc.status.INVALID_ARGUMENT,
+    /model 'simple' version 1: input 'INPUT0' is given more than once/,
+  ],
+  [
+    'an output requested twice',
+    { outputs: [{ name: 'OUTPUT1', parameters: {} }, { name: 'OUTPUT1', parameters: {} }] },
+    grpc.status.INVALID_ARGUMENT,
+    /model 'simple' version 1: output 'OUTPUT1' is requested more than once/,
+  ],
+  [
     'extra input',
     { inputs: [input('INPUT0'), input('INPUT1'), input('INPUT9')], rawInputContents: [int32Bytes(ones), int32Bytes(ones), int32Bytes(ones)] },
     grpc.status.INVALID_ARGUMENT,
