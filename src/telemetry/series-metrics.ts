@@ -1,7 +1,7 @@
 // Histograms and counters for metrics updated on every request: each label set is resolved once into a series,
 // and observing or counting on a series is plain arithmetic. prom-client's own Histogram and Counter validate,
 // hash and look up the label set on every call (through `labels()` children too), and its histogram keys bucket
-// counts by the bound's number-to-string form: together about a fifth of a small request's CPU in this server.
+// counts by the bound's number-to-string form: together about a fifth of inferd's own CPU per small request.
 // These metrics register in a prom-client Registry and print exactly like prom-client's own (same samples, same
 // label order), which reads them only at scrape time.
 
