@@ -5,7 +5,7 @@
 
 import { InferError } from '../errors';
 import { DATATYPE_INFO } from '../tensor/datatypes';
-import { inputLabel } from '../tensor/shape';
+import { inputLabel, requestWhere } from '../tensor/shape';
 import type { InferRequest } from './types';
 
 export interface InputLimits {
@@ -32,7 +32,7 @@ export const DEFAULT_INPUT_LIMITS: InputLimits = {
 const exceeded = (message: string): InferError => new InferError('INVALID_ARGUMENT', message);
 
 /** Where a limit was crossed, for its message (built only then: the checks run on every request). */
-const whereOf = (req: InferRequest): string => `model '${req.modelName}'${req.modelVersion ? ` version ${req.modelVersion}` : ''}`;
+const whereOf = (req: InferRequest): string => requestWhere(req.modelName, req.modelVersion);
 const labelOf = (req: InferRequest, t: InferRequest['inputs'][number]): string =>
   inputLabel(whereOf(req), t.name, t.datatype, t.shape);
 

@@ -10,6 +10,7 @@ import type { Duration, ModelStats } from '../telemetry/model-stats';
 import { DATATYPE_INFO } from '../tensor/datatypes';
 import { decodeRaw, decodeTyped } from '../tensor/decode';
 import { encodeRaw, encodeTyped } from '../tensor/encode';
+import { requestWhere } from '../tensor/shape';
 import type {
   InferParameter,
   ModelInferRequest,
@@ -65,7 +66,7 @@ function toParameters(params: Params): { [key: string]: InferParameter } {
 }
 
 export function toInferRequest(msg: ModelInferRequest, signal?: Cancellation): InferRequest {
-  const where = `model '${msg.modelName}'${msg.modelVersion ? ` version ${msg.modelVersion}` : ''}`;
+  const where = requestWhere(msg.modelName, msg.modelVersion);
   const raw = msg.rawInputContents;
   let inputs;
   if (raw.length > 0) {

@@ -1,6 +1,6 @@
 // Tensor shapes: validating wire dims (number or bigint) into concrete number[] shapes, a bounded element
 // count that a hostile shape cannot overflow, checking a request shape against the model config's dims
-// (with -1 wildcards and the batch dim), and formatting shapes for messages as "[2,15]".
+// (with -1 wildcards and the batch dim), and the pieces of messages: shapes as "[2,15]", which request and input.
 
 import { invalidArgument } from '../errors';
 
@@ -10,6 +10,11 @@ export const MAX_ELEMENTS = 2 ** 32;
 /** "[2,15]"; "[]" for a scalar. */
 export function formatShape(shape: readonly (number | bigint)[]): string {
   return `[${shape.join(',')}]`;
+}
+
+/** The `where` of a request's messages: "model 'm'", or "model 'm' version 1" when the request names a version. */
+export function requestWhere(modelName: string, modelVersion: string): string {
+  return `model '${modelName}'${modelVersion ? ` version ${modelVersion}` : ''}`;
 }
 
 /** "model 'm' version 1: " from a `where`, or "" when there is none. */
