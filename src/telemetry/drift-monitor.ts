@@ -6,6 +6,7 @@
 import type { Logger } from './logger';
 import { binOf, buildInputBaseline, psi, type DriftBaseline, type InputBaseline } from './drift-baseline';
 import type { DriftReading } from './metrics';
+import { TwoKeyMap } from './two-key-map';
 
 export interface DriftOptions {
   /** Sample every n-th request; 0 = off. */
@@ -134,8 +135,8 @@ class ModelDrift {
 }
 
 export class DriftMonitor {
-  /** By model name, then version (no key string built per request). */
-  private readonly models = new Map<string, Map<number, ModelDrift>>();
+  /** By model name and version. */
+  private readonly models = new TwoKeyMap<string, number, ModelDrift>();
 
   constructor(
     private readonly options: DriftOptions,
@@ -149,12 +150,7 @@ export class DriftMonitor {
   /** A version became ready: start watching it against `baseline` (null: take one from its first requests). */
   attach(name: string, version: number, baseline: DriftBaseline | null): void {
     if (!this.enabled) return;
-    let versions = this.models.get(name);
-    if (!versions) {
-      versions = new Map();
-      this.models.set(name, versions);
-    }
-    versions.set(version, new ModelDrift(name, version, baseline));
+    this.models.set(name, version, new ModelDrift(name, version, baseline));
     this.log.info(
       { model: name, version, baseline: baseline ? baseline.source : `first ${this.options.baselineRequests} sampled requests` },
       'drift monitoring started',
@@ -162,14 +158,12 @@ export class DriftMonitor {
   }
 
   detach(name: string, version: number): void {
-    const versions = this.models.get(name);
-    versions?.delete(version);
-    if (versions?.size === 0) this.models.delete(name);
+    this.models.delete(name, version);
   }
 
   /** Hot path: one counter increment for requests that are not sampled. */
   observe(name: string, version: number, inputs: readonly SampledTensor[], rows: number): void {
-    const m = this.models.get(name)?.get(version);
+    const m = this.models.get(name, version);
     if (!m || ++m.seen % this.options.sampleEvery !== 0) return;
     m.sampled++;
     const takingBaseline = m.baseline === null && m.sampled <= this.options.baselineRequests;
@@ -192,11 +186,9 @@ export class DriftMonitor {
 
   readings(): DriftReading[] {
     const out: DriftReading[] = [];
-    for (const versions of this.models.values()) {
-      for (const m of versions.values()) {
-        for (const [input, d] of m.inputs) {
-          if (d.measured) out.push({ model: m.name, version: m.version, input, psi: d.psi, maxFeatureShift: d.maxFeatureShift });
-        }
+    for (const m of this.models.values()) {
+      for (const [input, d] of m.inputs) {
+        if (d.measured) out.push({ model: m.name, version: m.version, input, psi: d.psi, maxFeatureShift: d.maxFeatureShift });
       }
     }
     return out;

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ModelStats } from './model-stats';
 import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './series-metrics';
+import { TwoKeyMap } from './two-key-map';
 
 /** One model version as the metrics see it. */
 export interface ServedModelView {
@@ -63,10 +64,10 @@ export class InferdMetrics {
   private readonly grpcHandled: SeriesCounter;
   private readonly grpcHandling: SeriesHistogram;
   private readonly loadSeconds = new Map<string, { model: string; version: string; seconds: number }>();
-  /** Series by model name, then version (nested maps: no key string is built per request). */
-  private readonly perModel = new Map<string, Map<number, ModelHistograms>>();
+  /** Series by model name and version. */
+  private readonly perModel = new TwoKeyMap<string, number, ModelHistograms>();
   /** Series by service, then method (a method has one RPC type). */
-  private readonly perRpc = new Map<string, Map<string, RpcCounters>>();
+  private readonly perRpc = new TwoKeyMap<string, string, RpcCounters>();
 
   constructor(private readonly options: MetricsOptions) {
     const registry = this.registry;
@@ -87,22 +88,18 @@ export class InferdMetrics {
 
   /** Histograms of one model version. */
   model(name: string, version: number): ModelHistograms {
-    let versions = this.perModel.get(name);
-    if (!versions) {
-      versions = new Map();
-      this.perModel.set(name, versions);
-    }
-    let h = versions.get(version);
-    if (!h) {
-      const labels = { model: name, version: String(version) };
-      h = {
-        request: this.requestDuration.labels(labels),
-        queue: this.queueDuration.labels(labels),
-        compute: this.computeDuration.labels(labels),
-        batchSize: this.batchSize.labels(labels),
-      };
-      versions.set(version, h);
-    }
+    return this.perModel.get(name, version) ?? this.resolveModel(name, version);
+  }
+
+  private resolveModel(name: string, version: number): ModelHistograms {
+    const labels = { model: name, version: String(version) };
+    const h = {
+      request: this.requestDuration.labels(labels),
+      queue: this.queueDuration.labels(labels),
+      compute: this.computeDuration.labels(labels),
+      batchSize: this.batchSize.labels(labels),
+    };
+    this.perModel.set(name, version, h);
     return h;
   }
 
@@ -123,17 +120,13 @@ export class InferdMetrics {
 
   /** The gRPC metrics of one method. */
   private rpc(service: string, method: string, type: string): RpcCounters {
-    let methods = this.perRpc.get(service);
-    if (!methods) {
-      methods = new Map();
-      this.perRpc.set(service, methods);
-    }
-    let rpc = methods.get(method);
-    if (!rpc) {
-      const labels = { grpc_service: service, grpc_method: method, grpc_type: type };
-      rpc = { labels, started: this.grpcStarted.labels(labels), handling: this.grpcHandling.labels(labels), handled: new Map() };
-      methods.set(method, rpc);
-    }
+    return this.perRpc.get(service, method) ?? this.resolveRpc(service, method, type);
+  }
+
+  private resolveRpc(service: string, method: string, type: string): RpcCounters {
+    const labels = { grpc_service: service, grpc_method: method, grpc_type: type };
+    const rpc = { labels, started: this.grpcStarted.labels(labels), handling: this.grpcHandling.labels(labels), handled: new Map() };
+    this.perRpc.set(service, method, rpc);
     return rpc;
   }
 
