@@ -16,6 +16,15 @@ export interface ValidatedRequest {
 
 const names = (list: readonly { name: string }[]): string => list.map((t) => `'${t.name}'`).join(', ');
 
+/** The entry of `list` called `name` (a loop: no closure per call on the request path). */
+function named<T extends { name: string }>(list: readonly T[], name: string): T | undefined {
+  for (const t of list) if (t.name === name) return t;
+  return undefined;
+}
+
+const isMissing = (spec: { name: string; optional: boolean }, inputs: readonly { name: string }[]): boolean =>
+  !spec.optional && named(inputs, spec.name) === undefined;
+
 /** Every output of a config, in config order: what a request that names no outputs gets (made once per config). */
 const allOutputs = new WeakMap<ModelConfig, readonly string[]>();
 
@@ -28,7 +37,7 @@ function configOutputs(config: ModelConfig): readonly string[] {
   return list;
 }
 
-// Runs for every request: it builds no set or list unless a check fails (models have a handful of inputs).
+// Runs for every request: it builds no set, list or closure unless a check fails (models have a handful of inputs).
 export function validateRequest(where: string, config: ModelConfig, req: InferRequest): ValidatedRequest {
   let rows = 1;
   let rowsFrom = '';
@@ -38,7 +47,7 @@ export function validateRequest(where: string, config: ModelConfig, req: InferRe
     for (let j = 0; j < k; j++) {
       if (inputs[j].name === input.name) throw invalidArgument(`${where}: input '${input.name}' is given more than once`);
     }
-    const spec = config.input.find((i) => i.name === input.name);
+    const spec = named(config.input, input.name);
     if (!spec) {
       throw invalidArgument(`${where}: unexpected input '${input.name}'; the model's inputs are ${names(config.input)}`);
     }
@@ -59,14 +68,15 @@ export function validateRequest(where: string, config: ModelConfig, req: InferRe
       rowsFrom = input.name;
     }
   }
-  const absent = (spec: { name: string; optional: boolean }): boolean => !spec.optional && !inputs.some((i) => i.name === spec.name);
-  if (config.input.some(absent)) {
-    throw invalidArgument(`${where}: missing input ${names(config.input.filter(absent))} (the model needs ${names(config.input)})`);
+  for (const spec of config.input) {
+    if (!isMissing(spec, inputs)) continue;
+    const missing = config.input.filter((s) => isMissing(s, inputs));
+    throw invalidArgument(`${where}: missing input ${names(missing)} (the model needs ${names(config.input)})`);
   }
   if (req.outputs.length === 0) return { outputs: configOutputs(config), rows };
   const outputs: string[] = [];
   for (const o of req.outputs) {
-    if (!config.output.some((c) => c.name === o.name)) {
+    if (!named(config.output, o.name)) {
       throw invalidArgument(
         `${where}: unknown requested output '${o.name}'; the model's outputs are ${names(config.output)}`,
       );
