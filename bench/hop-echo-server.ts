@@ -9,14 +9,20 @@
 // Given a model file, the worker also runs that model once per trip (onnxruntime session, one intra-op thread, on
 // as many rows as the trip carries, up to 32): the floor of any worker-thread server that runs this model, with
 // the engine's real cost inside a busy server process (cold caches, shared cores) rather than in a hot loop.
-// Run as its own process: `node dist/bench/hop-echo-server.js <model> <rows> <outDim> [<model.onnx> <inDim>]`;
+//
+// With `codec` after the model file it is the least an OIP server built from inferd's parts must do: each request is
+// decoded by the generated ts-proto codec, the trip carries the requests' own input rows, the worker runs the
+// model on them and writes its output rows back, and each caller gets a ModelInferResponse encoded from its own
+// rows. Nothing else: no validation, scheduler, statistics or telemetry, the work inferd does on top.
+// Run as its own process: `node dist/bench/hop-echo-server.js <model> <rows> <outDim> [<model.onnx> <inDim> [codec]]`;
 // prints "port N" when serving.
 
 import type * as grpc from '@grpc/grpc-js';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
+import { ModelInferRequest, ModelInferResponse } from '../generated/inference/grpc_service';
 import { encodedResponse, serveRawModelInfer } from './raw-model-infer';
 
-/** Control words: request sequence, response sequence, worker sleeping, request bytes, rows of the trip. */
+/** Control words: request sequence, response sequence, worker sleeping, request bytes, rows of the trip. Request bytes go at DATA_AT, answers at DATA_AT + CAPACITY. */
 const REQUEST = 0;
 const RESPONSE = 1;
 const SLEEPING = 2;
@@ -37,6 +43,8 @@ interface WorkerSetup {
   /** The model to run per trip, or '' to copy the request bytes only. */
   modelPath: string;
   inDim: number;
+  /** Run the model on the trip's input rows and write its output rows back (the `codec` server). */
+  codec: boolean;
 }
 
 /** One trip's work: the model on the trip's rows, or a copy of its request bytes (as a model writes outputs). */
@@ -50,6 +58,16 @@ async function tripWork(setup: WorkerSetup): Promise<(control: Int32Array) => Pr
     graphOptimizationLevel: 'all',
   });
   const input = session.inputNames[0];
+  const output = session.outputNames[0];
+  if (setup.codec) {
+    return async (control) => {
+      const rows = control[ROWS];
+      const x = new Float32Array(rows * setup.inDim);
+      x.set(new Float32Array(setup.sab, DATA_AT, x.length));
+      const y = (await session.run({ [input]: new ort.Tensor('float32', x, [rows, setup.inDim]) }))[output].data as Float32Array;
+      new Float32Array(setup.sab, DATA_AT + CAPACITY, y.length).set(y);
+    };
+  }
   return async (control) => {
     const rows = control[ROWS];
     await session.run({ [input]: new ort.Tensor('float32', new Float32Array(rows * setup.inDim), [rows, setup.inDim]) });
@@ -74,19 +92,23 @@ async function workerMain(setup: WorkerSetup): Promise<void> {
 }
 
 function main(): void {
-  const [model, rows, outDim, modelPath = '', inDim = '0'] = process.argv.slice(2);
+  const [model, rows, outDim, modelPath = '', inDim = '0', mode = ''] = process.argv.slice(2);
   const rowsPerRequest = Number(rows);
+  const codec = mode === 'codec';
+  const outputBytes = Number(outDim) * 4;
   const response = encodedResponse(model, rowsPerRequest, Number(outDim));
   const sab = new SharedArrayBuffer(DATA_AT + 2 * CAPACITY);
   const control = new Int32Array(sab, 0, 8);
   const data = Buffer.from(sab, DATA_AT, CAPACITY);
-  const setup: WorkerSetup = { sab, modelPath, inDim: Number(inDim) };
+  const answers = Buffer.from(sab, DATA_AT + CAPACITY, CAPACITY);
+  const setup: WorkerSetup = { sab, modelPath, inDim: Number(inDim), codec };
   const worker = new Worker(__filename, { workerData: setup });
   worker.unref();
   /** Requests one trip takes: all queued, or as many as fit the model's batch. */
   const perTrip = modelPath === '' ? Infinity : Math.max(1, Math.floor(MAX_ROWS / rowsPerRequest));
 
-  type Waiting = { body: Buffer; answer: grpc.sendUnaryData<Buffer> };
+  /** A request: its bytes (the model's input rows when decoded) and, when decoded, its id and row count. */
+  type Waiting = { body: Uint8Array; answer: grpc.sendUnaryData<Buffer>; id: string; rows: number };
   const queued: Waiting[] = [];
   let flushSoon = false;
   let inFlight = false;
@@ -99,9 +121,14 @@ function main(): void {
     inFlight = true;
     const batch = queued.splice(0, perTrip);
     let at = 0;
-    for (const w of batch) at += w.body.copy(data, at);
+    let tripRows = 0;
+    for (const w of batch) {
+      data.set(w.body, at);
+      at += w.body.byteLength;
+      tripRows += w.rows;
+    }
     control[BYTES] = at;
-    control[ROWS] = batch.length * rowsPerRequest;
+    control[ROWS] = tripRows;
     Atomics.store(control, REQUEST, ++seq);
     if (Atomics.load(control, SLEEPING) === 1) Atomics.notify(control, REQUEST);
     while (Atomics.load(control, RESPONSE) < seq) {
@@ -110,12 +137,32 @@ function main(): void {
       if (r.async) await r.value;
     }
     inFlight = false;
-    for (const w of batch) w.answer(null, response);
+    let from = 0;
+    for (const w of batch) {
+      if (!codec) {
+        w.answer(null, response);
+        continue;
+      }
+      const rowsOut = answers.subarray(from, from + w.rows * outputBytes);
+      from += rowsOut.byteLength;
+      const bytes = ModelInferResponse.encode({
+        modelName: model,
+        modelVersion: '1',
+        id: w.id,
+        parameters: {},
+        outputs: [{ name: 'OUTPUT', datatype: 'FP32', shape: [BigInt(w.rows), BigInt(outDim)], parameters: {}, contents: undefined }],
+        rawOutputContents: [rowsOut],
+      }).finish();
+      w.answer(null, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    }
     if (queued.length > 0) void trip();
   };
 
   serveRawModelInfer((call, answer) => {
-    queued.push({ body: call.request, answer });
+    if (codec) {
+      const req = ModelInferRequest.decode(call.request);
+      queued.push({ body: req.rawInputContents[0], answer, id: req.id, rows: Number(req.inputs[0].shape[0]) });
+    } else queued.push({ body: call.request, answer, id: '', rows: rowsPerRequest });
     if (!flushSoon) {
       flushSoon = true;
       setImmediate(() => void trip());

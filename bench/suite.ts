@@ -2,14 +2,16 @@
 // load client (`inferd bench`) each run in their own process. Targets: the transport ceiling (bare grpc-js echo of
 // the same message sizes), the same echo through one worker-thread round trip per event-loop turn (the floor of
 // any server that runs its models in worker threads: hop-echo-server.ts), the same hop with the real model run
-// on each trip's rows in the worker (the floor of any worker-thread server of this model), the naive peer (proto-loader +
-// onnxruntime on the main thread), inferd without and with dynamic batching; the engine ceiling is onnxruntime's
+// on each trip's rows in the worker (the floor of any worker-thread server of this model), the minimal OIP server (that
+// hop and model with each request decoded and each answer encoded from its own output rows by the generated codec: the
+// least a server built from inferd's parts does), the naive peer (proto-loader + onnxruntime on the main thread),
+// inferd without and with dynamic batching; the engine ceiling is onnxruntime's
 // session.run in-process. Tiny (9.6k params) and medium (2.9M params) MLPs, concurrency 1 and 32, batch-1 and
 // batch-8 requests. Figures are steady state: every server is driven untimed first and every level after an
 // untimed warm-up at its own concurrency (a server measured in its first seconds spends much of its CPU
 // compiling); BENCH_ROUNDS (3) rounds in alternating order, each figure the median round. Prints ratios, where the
 // CPU goes (client and server CPU per request, machine busy), each target as met, missed or out of reach (the
-// echo+hop+engine floor misses it too), and writes bench/results/suite.json.
+// minimal OIP server misses it too), and writes bench/results/suite.json.
 
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -35,8 +37,10 @@ const ALL_MODELS = [
 const MODELS = ALL_MODELS.filter((m) => (process.env.BENCH_MODELS ?? m.key).split(',').includes(m.key));
 const BATCHES = (process.env.BENCH_BATCHES ?? '1,8').split(',').map(Number);
 const CONCURRENCY = [1, 32];
-type Target = 'echo' | 'echo+hop' | 'echo+hop+engine' | 'naive' | 'inferd' | 'inferd+batching';
-const TARGETS: Target[] = ['echo', 'echo+hop', 'echo+hop+engine', 'naive', 'inferd', 'inferd+batching'];
+type Target = 'echo' | 'echo+hop' | 'echo+hop+engine' | 'minimal OIP' | 'naive' | 'inferd' | 'inferd+batching';
+const TARGETS: Target[] = ['echo', 'echo+hop', 'echo+hop+engine', 'minimal OIP', 'naive', 'inferd', 'inferd+batching'];
+/** The floors each target is judged against, least work first; the last (minimal OIP) decides "out of reach". */
+const FLOORS: Target[] = ['echo+hop', 'echo+hop+engine', 'minimal OIP'];
 
 interface Row {
   model: string;
@@ -97,22 +101,30 @@ async function inferdRepository(): Promise<string> {
 }
 
 /**
- * How a target fared in this run: met; out of reach (the echo+hop+engine floor misses it too, so no server that
- * runs this model in worker threads meets it on this machine in this run); or missed (the floor meets it).
+ * How a target fared in this run: met; out of reach (the minimal OIP server misses it too, so no server built from
+ * inferd's parts, which must at least decode, hop, run the model and encode, meets it on this machine in this run); or
+ * missed (that floor meets it). `floors` holds the same measure for each of FLOORS.
  */
 interface TargetVerdict {
   what: string;
   goal: number;
   got: number;
-  floors: { echoHop: number; echoHopEngine: number };
+  floors: Partial<Record<Target, number>>;
   verdict: 'met' | 'missed' | 'out of reach';
   text: string;
 }
 
-function judge(what: string, got: number, goal: number, bound: 'at least' | 'at most', echoHop: number, echoHopEngine: number, format: (v: number) => string): TargetVerdict {
+function judge(what: string, got: number, goal: number, bound: 'at least' | 'at most', floors: number[], format: (v: number) => string): TargetVerdict {
   const meets = (v: number): boolean => (bound === 'at least' ? v >= goal : v <= goal);
-  const verdict = meets(got) ? 'met' : meets(echoHopEngine) ? 'missed' : 'out of reach';
-  return { what, goal, got, floors: { echoHop, echoHopEngine }, verdict, text: `${format(got)} [${format(echoHop)}, ${format(echoHopEngine)}]` };
+  const verdict = meets(got) ? 'met' : meets(floors[floors.length - 1]) ? 'missed' : 'out of reach';
+  return {
+    what,
+    goal,
+    got,
+    floors: Object.fromEntries(FLOORS.map((t, i) => [t, floors[i]])),
+    verdict,
+    text: `${format(got)} [${floors.map(format).join(', ')}]`,
+  };
 }
 
 const fmtK = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(2)}k` : v.toFixed(0));
@@ -135,11 +147,13 @@ async function main(): Promise<void> {
           const echo = await startBenchServer('echo-server.js', [m.key, String(batch), String(m.outDim)]);
           const hop = await startBenchServer('hop-echo-server.js', [m.key, String(batch), String(m.outDim)]);
           const hopEngine = await startBenchServer('hop-echo-server.js', [m.key, String(batch), String(m.outDim), modelFile, String(m.inDim)]);
+          const minimalOip = await startBenchServer('hop-echo-server.js', [m.key, String(batch), String(m.outDim), modelFile, String(m.inDim), 'codec']);
           try {
             const runs: Array<[Target, string, number, string]> = [
               ['echo', echo.address, echo.pid, m.key],
               ['echo+hop', hop.address, hop.pid, m.key],
               ['echo+hop+engine', hopEngine.address, hopEngine.pid, m.key],
+              ['minimal OIP', minimalOip.address, minimalOip.pid, m.key],
               ['naive', naive.address, naive.pid, m.key],
               ['inferd', inferd.address, inferd.child.pid ?? 0, `${m.key}_plain`],
               ['inferd+batching', inferd.address, inferd.child.pid ?? 0, `${m.key}_batching`],
@@ -169,6 +183,7 @@ async function main(): Promise<void> {
             await echo.stop();
             await hop.stop();
             await hopEngine.stop();
+            await minimalOip.stop();
           }
         }
       } finally {
@@ -228,8 +243,8 @@ async function main(): Promise<void> {
   const throughput = (what: string, model: string, batch: number, of: Target, goal: number): void => {
     const got = ratio([model, batch, 32, 'inferd+batching'], [model, batch, 32, of]);
     if (got === null) return;
-    const [hop, hopEngine] = (['echo+hop', 'echo+hop+engine'] as Target[]).map((t) => ratio([model, batch, 32, t], [model, batch, 32, of]) as number);
-    verdicts.push(judge(what, got, goal, 'at least', hop, hopEngine, times));
+    const floors = FLOORS.map((t) => ratio([model, batch, 32, t], [model, batch, 32, of]) as number);
+    verdicts.push(judge(what, got, goal, 'at least', floors, times));
   };
   throughput('tiny, batch-1, c32, inferd+batching ≥ 0.85× echo', 'tiny', 1, 'echo', 0.85);
   throughput('medium, batch-1, c32, inferd+batching ≥ 0.8× echo', 'medium', 1, 'echo', 0.8);
@@ -237,14 +252,14 @@ async function main(): Promise<void> {
   for (const m of MODELS) {
     if (!BATCHES.includes(1)) continue;
     const budget = find(m.key, 1, 1, 'echo').latencyUs.p50 + engine[`${m.key}/1`].p50Us + 60;
-    const [hop, hopEngine] = (['echo+hop', 'echo+hop+engine'] as Target[]).map((t) => find(m.key, 1, 1, t).latencyUs.p50);
+    const floors = FLOORS.map((t) => find(m.key, 1, 1, t).latencyUs.p50);
     const what = `${m.key} c1 p50 ≤ echo p50 + engine p50 + 60 µs = ${micros(budget)}`;
-    verdicts.push(judge(what, find(m.key, 1, 1, 'inferd').latencyUs.p50, budget, 'at most', hop, hopEngine, micros));
+    verdicts.push(judge(what, find(m.key, 1, 1, 'inferd').latencyUs.p50, budget, 'at most', floors, micros));
   }
-  console.log('\ntargets (in brackets, the same measure for the worker-thread floors: echo+hop, echo+hop+engine)');
+  console.log(`\ntargets (in brackets, the same measure for the floors: ${FLOORS.join(', ')})`);
   for (const v of verdicts) console.log(`  ${v.verdict.padEnd(12)}  ${v.what}: ${v.text}`);
   if (verdicts.some((v) => v.verdict === 'out of reach')) {
-    console.log('  (out of reach: the echo+hop+engine floor, which only hops and runs the model, misses the goal too in this run)');
+    console.log('  (out of reach: the minimal OIP server, which only decodes, hops, runs the model and encodes, misses the goal too in this run)');
   }
   if (MODELS.length < ALL_MODELS.length || BATCHES.length < 2) {
     console.log(`\nnarrowed run (${((Date.now() - started) / 1000).toFixed(0)} s): bench/results/suite.json left as it was`);

@@ -1,9 +1,11 @@
 // The suite's transport ceilings answer like a model server: the bare echo, the echo through a worker-thread
 // round trip, and that round trip running the tiny model each return a ModelInferResponse with the model's output
 // shape to every one of many concurrent callers (the hop server's per-turn batching, its cap of 32 rows per trip
-// when it runs the model, and its wake-ups must lose none of them).
+// when it runs the model, and its wake-ups must lose none of them). The minimal OIP server (`codec`) is a real one:
+// each caller gets the model's outputs for its own rows.
 
 import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { ModelInferRequest, ModelInferResponse } from '../../generated/inference/grpc_service';
 import { REPO_ROOT, startBenchServer } from '../../bench/server-process';
 import { RawClient } from '../support/raw-client';
@@ -43,6 +45,45 @@ test.each([
     }
   } finally {
     client.close();
+    await server.stop();
+  }
+});
+
+test('the minimal OIP server answers each of many concurrent callers with the model outputs of its own rows', async () => {
+  const server = await startBenchServer('hop-echo-server.js', ['tiny', '2', '10', TINY_MODEL, '64', 'codec']);
+  const client = new RawClient(server.address);
+  const session = await ort.InferenceSession.create(TINY_MODEL);
+  try {
+    const calls = Array.from({ length: 60 }, (_, k) => {
+      const rows = 1 + (k % 3);
+      const x = Float32Array.from({ length: rows * 64 }, (_, i) => Math.sin(i * 0.37 + k));
+      const body = Buffer.from(
+        ModelInferRequest.encode({
+          modelName: 'tiny',
+          modelVersion: '',
+          id: `call-${k}`,
+          parameters: {},
+          inputs: [{ name: 'INPUT', datatype: 'FP32', shape: [BigInt(rows), 64n], parameters: {}, contents: undefined }],
+          outputs: [],
+          rawInputContents: [Buffer.from(x.buffer)],
+        }).finish(),
+      );
+      return { k, rows, x, answer: client.unary(METHOD, body) };
+    });
+    for (const { k, rows, x, answer } of calls) {
+      const a = await answer;
+      if (!a.ok) throw a.error;
+      const res = ModelInferResponse.decode(a.body);
+      expect(res.id).toBe(`call-${k}`);
+      expect(res.outputs[0].shape).toEqual([BigInt(rows), 10n]);
+      const raw = res.rawOutputContents[0];
+      const got = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+      const want = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [rows, 64]) }))[session.outputNames[0]];
+      expect(Array.from(got)).toEqual(Array.from(want.data as Float32Array));
+    }
+  } finally {
+    client.close();
+    await session.release();
     await server.stop();
   }
 });
