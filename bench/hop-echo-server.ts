@@ -19,8 +19,8 @@
 
 import type * as grpc from '@grpc/grpc-js';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
-import { ModelInferRequest, ModelInferResponse } from '../generated/inference/grpc_service';
-import { encodedResponse, serveRawModelInfer } from './raw-model-infer';
+import { ModelInferRequest } from '../generated/inference/grpc_service';
+import { encodedResponse, encodeResponse, serveRawModelInfer } from './raw-model-infer';
 
 /** Control words: request sequence, response sequence, worker sleeping, request bytes, rows of the trip. Request bytes go at DATA_AT, answers at DATA_AT + CAPACITY. */
 const REQUEST = 0;
@@ -95,8 +95,8 @@ function main(): void {
   const [model, rows, outDim, modelPath = '', inDim = '0', mode = ''] = process.argv.slice(2);
   const rowsPerRequest = Number(rows);
   const codec = mode === 'codec';
-  const outputBytes = Number(outDim) * 4;
-  const response = encodedResponse(model, rowsPerRequest, Number(outDim));
+  const outCols = Number(outDim);
+  const response = encodedResponse(model, rowsPerRequest, outCols);
   const sab = new SharedArrayBuffer(DATA_AT + 2 * CAPACITY);
   const control = new Int32Array(sab, 0, 8);
   const data = Buffer.from(sab, DATA_AT, CAPACITY);
@@ -143,17 +143,9 @@ function main(): void {
         w.answer(null, response);
         continue;
       }
-      const rowsOut = answers.subarray(from, from + w.rows * outputBytes);
+      const rowsOut = answers.subarray(from, from + w.rows * outCols * 4);
       from += rowsOut.byteLength;
-      const bytes = ModelInferResponse.encode({
-        modelName: model,
-        modelVersion: '1',
-        id: w.id,
-        parameters: {},
-        outputs: [{ name: 'OUTPUT', datatype: 'FP32', shape: [BigInt(w.rows), BigInt(outDim)], parameters: {}, contents: undefined }],
-        rawOutputContents: [rowsOut],
-      }).finish();
-      w.answer(null, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      w.answer(null, encodeResponse(model, w.id, w.rows, outCols, rowsOut));
     }
     if (queued.length > 0) void trip();
   };

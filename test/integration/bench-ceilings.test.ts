@@ -12,17 +12,21 @@ import { RawClient } from '../support/raw-client';
 
 const METHOD = '/inference.GRPCInferenceService/ModelInfer';
 
-const request = Buffer.from(
-  ModelInferRequest.encode({
-    modelName: 'tiny',
-    modelVersion: '',
-    id: '',
-    parameters: {},
-    inputs: [{ name: 'INPUT', datatype: 'FP32', shape: [2n, 64n], parameters: {}, contents: undefined }],
-    outputs: [],
-    rawInputContents: [Buffer.alloc(2 * 64 * 4, 7)],
-  }).finish(),
-);
+/** A ModelInfer request for the tiny model: `rows` rows of 64 floats, raw. */
+const tinyRequest = (id: string, rows: number, raw: Buffer): Buffer =>
+  Buffer.from(
+    ModelInferRequest.encode({
+      modelName: 'tiny',
+      modelVersion: '',
+      id,
+      parameters: {},
+      inputs: [{ name: 'INPUT', datatype: 'FP32', shape: [BigInt(rows), 64n], parameters: {}, contents: undefined }],
+      outputs: [],
+      rawInputContents: [raw],
+    }).finish(),
+  );
+
+const request = tinyRequest('', 2, Buffer.alloc(2 * 64 * 4, 7));
 
 const TINY_MODEL = path.join(REPO_ROOT, 'test/fixtures/tiny_mlp/1/model.onnx');
 
@@ -57,18 +61,7 @@ test('the minimal OIP server answers each of many concurrent callers with the mo
     const calls = Array.from({ length: 60 }, (_, k) => {
       const rows = 1 + (k % 3);
       const x = Float32Array.from({ length: rows * 64 }, (_, i) => Math.sin(i * 0.37 + k));
-      const body = Buffer.from(
-        ModelInferRequest.encode({
-          modelName: 'tiny',
-          modelVersion: '',
-          id: `call-${k}`,
-          parameters: {},
-          inputs: [{ name: 'INPUT', datatype: 'FP32', shape: [BigInt(rows), 64n], parameters: {}, contents: undefined }],
-          outputs: [],
-          rawInputContents: [Buffer.from(x.buffer)],
-        }).finish(),
-      );
-      return { k, rows, x, answer: client.unary(METHOD, body) };
+      return { k, rows, x, answer: client.unary(METHOD, tinyRequest(`call-${k}`, rows, Buffer.from(x.buffer))) };
     });
     for (const { k, rows, x, answer } of calls) {
       const a = await answer;
