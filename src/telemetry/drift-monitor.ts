@@ -1,10 +1,11 @@
-// Input-drift monitoring: every n-th request of a model version is sampled (at most MAX_VALUES_PER_SAMPLE values
-// per input), its values binned against the input's baseline and summed per feature. At the end of each window
+// Input-drift monitoring: every n-th request of a model version is sampled (about MAX_VALUES_PER_SAMPLE values per
+// input: whole rows, evenly spaced, so every feature is seen), its values binned against the input's baseline and
+// summed per feature. At the end of each window
 // of sampled requests the PSI and the largest feature-mean shift are computed for the drift gauges, and crossing
 // the PSI threshold (either way) is logged. Without a baseline file the first sampled requests become the baseline.
 
 import type { Logger } from './logger';
-import { binOf, buildInputBaseline, psi, type DriftBaseline, type InputBaseline } from './drift-baseline';
+import { binOf, buildInputBaseline, MAX_FEATURES, psi, type DriftBaseline, type InputBaseline } from './drift-baseline';
 import type { DriftReading } from './metrics';
 import { TwoKeyMap } from './two-key-map';
 
@@ -25,7 +26,8 @@ export interface SampledTensor {
   data: unknown;
 }
 
-const MAX_VALUES_PER_SAMPLE = 4096;
+/** Values read of one input of a sampled request (binning a value costs a few mispredicted branches). */
+const MAX_VALUES_PER_SAMPLE = 1024;
 /** Cap on values kept while a baseline is taken from requests. */
 const MAX_BASELINE_VALUES = 200_000;
 const NOT_NUMERIC = new Set(['BYTES', 'FP16', 'BF16']);
@@ -54,28 +56,33 @@ class InputDrift {
     return this.baseline !== null;
   }
 
-  /** Adds one sampled request's values (row-major, `features` per row). */
+  /** Adds one sampled request's values (row-major, `features` per row; 0: unknown row size). */
   add(data: ArrayLike<number | bigint>, features: number): void {
-    const n = data.length;
-    const stride = Math.max(1, Math.ceil(n / MAX_VALUES_PER_SAMPLE));
+    const { rowLength, step } = samplePlan(data.length, features);
+    /** Row size when whole rows are read, else 0 (no per-feature statistics). */
+    const rowFeatures = rowLength === features ? features : 0;
     const b = this.baseline;
     if (!b) {
-      if (this.pendingFeatures === -1) this.pendingFeatures = features;
-      else if (this.pendingFeatures !== features || stride > 1) this.pendingFeatures = 0;
-      for (let i = 0; i < n && this.pending.length < MAX_BASELINE_VALUES; i += stride) this.pending.push(Number(data[i]));
+      if (this.pendingFeatures === -1) this.pendingFeatures = rowFeatures;
+      else if (this.pendingFeatures !== rowFeatures) this.pendingFeatures = 0;
+      for (let at = 0; at < data.length && this.pending.length + rowLength <= MAX_BASELINE_VALUES; at += step * rowLength) {
+        for (let f = 0; f < rowLength; f++) this.pending.push(Number(data[at + f]));
+      }
       return;
     }
-    const perFeature = b.featureMean.length === features;
-    for (let i = 0; i < n; i += stride) {
-      const v = Number(data[i]);
-      this.counts[binOf(b.edges, v)]++;
-      if (perFeature) {
-        const f = i % features;
-        this.featureSum[f] += v;
-        this.featureCount[f]++;
+    const perFeature = rowFeatures > 0 && b.featureMean.length === rowFeatures;
+    const { counts, featureSum, featureCount } = this;
+    for (let at = 0; at < data.length; at += step * rowLength) {
+      for (let f = 0; f < rowLength; f++) {
+        const v = Number(data[at + f]);
+        counts[binOf(b.edges, v)]++;
+        if (perFeature) {
+          featureSum[f] += v;
+          featureCount[f]++;
+        }
       }
+      this.values += rowLength;
     }
-    this.values += Math.ceil(n / stride);
   }
 
   /** Turns the values collected so far into the baseline. */
@@ -212,6 +219,16 @@ export class DriftMonitor {
 }
 
 const round = (x: number): number => Math.round(x * 1e4) / 1e4;
+
+/**
+ * Which values of an input of `n` values one sample reads: every `step`-th run of `rowLength` values from the
+ * start. Whole rows when the row size is known and small enough for per-feature statistics; single values
+ * otherwise (the row length is then 1).
+ */
+export function samplePlan(n: number, features: number): { rowLength: number; step: number } {
+  const rowLength = features > 0 && features <= MAX_FEATURES && n % features === 0 ? features : 1;
+  return { rowLength, step: Math.max(1, Math.ceil(n / rowLength / Math.max(1, Math.floor(MAX_VALUES_PER_SAMPLE / rowLength)))) };
+}
 
 function isNumericArray(data: unknown): data is ArrayLike<number | bigint> {
   return ArrayBuffer.isView(data) && !(data instanceof DataView);
