@@ -10,6 +10,7 @@ import { DataPlane } from './dataplane/dataplane';
 import { ResponseCache } from './dataplane/response-cache';
 import { bind, createGrpcServer } from './grpc/grpc-server';
 import { HealthStatus } from './grpc/health';
+import { isMalformed } from './grpc/malformed-messages';
 import { MetricsServer } from './http/metrics-server';
 import { ModelRepository } from './repository/model-repository';
 import { buildServerSecurity, type ServerSecurity } from './security/server-security';
@@ -44,7 +45,7 @@ export class InferdServer {
     /** Replaces the OTLP span exporter and turns tracing on (tests). */
     spanExporter?: SpanExporter,
   ) {
-    this.security = buildServerSecurity(settings.security, settings.grpcHost, log);
+    this.security = buildServerSecurity(settings.security, settings.grpcHost, log, isMalformed);
     this.repository = new ModelRepository(
       {
         root: path.resolve(settings.modelRepository),
@@ -77,7 +78,7 @@ export class InferdServer {
     this.grpcServer = createGrpcServer(
       this.dataplane,
       this.health,
-      { ...settings, interceptors: [this.security.interceptor] },
+      { ...settings, interceptors: this.security.interceptors },
       log,
       this.telemetry.rpc,
     );

@@ -14,7 +14,7 @@ import { connectionServerOptions, type ConnectionSettings } from './connection-o
 import type { HealthStatus } from './health';
 import { createInferenceService } from './inference-service';
 import { withReusedResponseWriters } from './response-encoding';
-import { malformedMessageInterceptor, withTolerantDeserializers } from './malformed-messages';
+import { withTolerantDeserializers } from './malformed-messages';
 
 /** The OIP .proto files shipped with inferd (proto/ at the package root). */
 export const PROTO_DIR = path.resolve(__dirname, '../../../proto');
@@ -38,7 +38,7 @@ export function createGrpcServer(
     'grpc.max_send_message_length': options.maxMessageBytes,
     // inferd serves no channelz service; grpc-js's per-call channelz bookkeeping would be pure overhead.
     'grpc.enable_channelz': 0,
-    interceptors: [malformedMessageInterceptor, ...(options.interceptors ?? [])],
+    interceptors: options.interceptors ?? [],
   });
   server.addService(
     withTolerantDeserializers(withReusedResponseWriters(GRPCInferenceServiceService)),

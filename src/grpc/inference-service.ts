@@ -25,6 +25,7 @@ import {
 import { isInternal, toServiceError } from './status';
 import { handleModelStreamInfer } from './stream-infer';
 import { metadataReader, SERVICE_NAME } from './call-metadata';
+import { malformedRequestError } from './malformed-messages';
 
 type Handler<Req, Res> = (
   request: Req,
@@ -101,6 +102,11 @@ export function createInferenceService(
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const header = metadataReader(call.metadata);
       const answer: UnaryAnswer<Res> = { method, rpc: telemetry.begin(SERVICE_NAME, method, 'unary', header), callback, log };
+      const malformed = malformedRequestError(method, call.request);
+      if (malformed) {
+        failUnary(answer, malformed);
+        return;
+      }
       // Called directly (no extra promise turn for a synchronous handler); a synchronous throw fails the call
       // like a rejection.
       let result: Res | Promise<Res>;

@@ -1,8 +1,10 @@
 // Malformed request bytes get INVALID_ARGUMENT, not grpc-js's INTERNAL "Error deserializing request": the OIP
-// service's deserializers never throw but hand on a marker with the decoder's complaint, and an interceptor (the
-// first on the way in) answers the marker with a status naming the method and the message type.
+// service's deserializers never throw but hand on a marker with the decoder's complaint, and the service's handlers
+// answer the marker (malformedRequestError) with a status naming the method: a unary call fails, a stream answers
+// that message with its error_message and goes on.
 
-import { ServerInterceptingCall, status, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import { InferError } from '../errors';
 
 const MALFORMED = Symbol('malformed request message');
 
@@ -10,7 +12,7 @@ interface Malformed {
   [MALFORMED]: string;
 }
 
-const isMalformed = (m: unknown): m is Malformed => typeof m === 'object' && m !== null && MALFORMED in m;
+export const isMalformed = (m: unknown): m is Malformed => typeof m === 'object' && m !== null && MALFORMED in m;
 
 export function withTolerantDeserializers<T extends ServiceDefinition>(service: T): T {
   const out: Record<string, unknown> = {};
@@ -29,17 +31,8 @@ export function withTolerantDeserializers<T extends ServiceDefinition>(service: 
   return out as T;
 }
 
-export const malformedMessageInterceptor: ServerInterceptor = (descriptor, call) =>
-  new ServerInterceptingCall(call, {
-    start: (next) =>
-      next({
-        onReceiveMessage: (message, nextMessage) => {
-          if (!isMalformed(message)) return nextMessage(message);
-          const method = descriptor.path.slice(descriptor.path.lastIndexOf('/') + 1);
-          call.sendStatus({
-            code: status.INVALID_ARGUMENT,
-            details: `${method}: the request is not a valid protobuf message for this method: ${message[MALFORMED]}`,
-          });
-        },
-      }),
-  });
+/** INVALID_ARGUMENT naming the method, for a request the tolerant deserializer could not decode; null otherwise. */
+export function malformedRequestError(method: string, message: unknown): InferError | null {
+  if (!isMalformed(message)) return null;
+  return new InferError('INVALID_ARGUMENT', `${method}: the request is not a valid protobuf message for this method: ${message[MALFORMED]}`);
+}

@@ -11,6 +11,7 @@ import { InferError } from '../errors';
 import type { Logger } from '../telemetry/logger';
 import type { RpcTelemetry } from '../telemetry/rpc-telemetry';
 import { metadataReader, SERVICE_NAME } from './call-metadata';
+import { malformedRequestError } from './malformed-messages';
 import type { ModelInferRequest, ModelStreamInferResponse } from '../../generated/inference/grpc_service';
 import { toInferRequest, toModelInferResponse, wantsTypedOutput } from './convert';
 
@@ -64,6 +65,12 @@ export function handleModelStreamInfer(
     });
     call.on('data', (msg: ModelInferRequest) => {
       const span = rpc.requestSpan();
+      const malformed = malformedRequestError('ModelStreamInfer', msg);
+      if (malformed) {
+        span.end(malformed);
+        stream.rejected({ id: '', modelName: '', modelVersion: '' }, malformed);
+        return;
+      }
       try {
         const request = toInferRequest(msg);
         request.trace = span.context;

@@ -22,6 +22,8 @@ export interface SecurityInterceptorOptions {
   /** Probes (grpc.health.v1, ServerLive, ServerReady) need no credentials. */
   openProbes: boolean;
   rateLimiter: RateLimiter;
+  /** Request messages the transport could not decode: passed on unchecked, for the service to answer. */
+  undecodable: (message: unknown) => boolean;
   log: Logger;
 }
 
@@ -88,7 +90,7 @@ function authenticate(store: PrincipalStore, metadata: Metadata, peerCertificate
 }
 
 export function createSecurityInterceptor(options: SecurityInterceptorOptions): ServerInterceptor {
-  const { principals, openProbes, rateLimiter, log } = options;
+  const { principals, openProbes, rateLimiter, undecodable, log } = options;
   return (descriptor, call) => {
     const rule = methodRule(descriptor.path);
     const method = methodName(descriptor.path);
@@ -137,6 +139,7 @@ export function createSecurityInterceptor(options: SecurityInterceptorOptions): 
           },
           onReceiveMessage: (message, nextMessage) => {
             if (refused) return;
+            if (undecodable(message)) return nextMessage(message);
             if (principal && rule.kind === 'model') {
               const model = modelOf(message);
               const missing = missingScope(principal.scopes, rule, model);

@@ -13,7 +13,11 @@ import { ReloadingServerCredentials } from './tls-credentials';
 
 export interface ServerSecurity {
   credentials: grpc.ServerCredentials;
-  interceptor: grpc.ServerInterceptor;
+  /**
+   * The security interceptor, or none when there is nothing to check: authentication off and no rate limits
+   * (credentials are then never read, and calls skip an interceptor layer).
+   */
+  interceptors: grpc.ServerInterceptor[];
   /** True when calls must carry credentials. */
   authenticating: boolean;
   close(): void;
@@ -32,8 +36,16 @@ function loadPrincipals(s: SecuritySettings): PrincipalStore | null {
   return null;
 }
 
-/** Throws an Error with a clear message when a file is unreadable or the settings contradict each other. */
-export function buildServerSecurity(s: SecuritySettings, host: string, log: Logger): ServerSecurity {
+/**
+ * Throws an Error with a clear message when a file is unreadable or the settings contradict each other.
+ * `undecodable` tells the transport's markers for request bytes it could not decode (its handlers answer those).
+ */
+export function buildServerSecurity(
+  s: SecuritySettings,
+  host: string,
+  log: Logger,
+  undecodable: (message: unknown) => boolean = () => false,
+): ServerSecurity {
   const store = loadPrincipals(s);
   if (s.auth === 'on' && !store) {
     throw new Error('--auth on needs principals: --auth-principals-file <file> or INFERD_AUTH_PRINCIPALS');
@@ -51,14 +63,13 @@ export function buildServerSecurity(s: SecuritySettings, host: string, log: Logg
     if (!tls) log.warn({ host }, 'serving a non-loopback address without TLS: requests and tokens travel in clear');
   }
   if (principals) log.info({ principals: principals.size, openProbes: s.openProbes }, 'authentication on');
+  const rateLimiter = new RateLimiter(s.rateLimits);
+  const guarding = principals !== null || rateLimiter.limits;
   return {
     credentials: tls ?? grpc.ServerCredentials.createInsecure(),
-    interceptor: createSecurityInterceptor({
-      principals,
-      openProbes: s.openProbes,
-      rateLimiter: new RateLimiter(s.rateLimits),
-      log: log.child({ part: 'security' }),
-    }),
+    interceptors: guarding
+      ? [createSecurityInterceptor({ principals, openProbes: s.openProbes, rateLimiter, undecodable, log: log.child({ part: 'security' }) })]
+      : [],
     authenticating: principals !== null,
     close: () => tls?.close(),
   };

@@ -16,7 +16,7 @@ import { InferdServer } from '../../src/server';
 import type { ModelInferResponse } from '../../generated/inference/grpc_service';
 import { GRPCInferenceServiceClient } from '../../generated/inference/grpc_service';
 import { issue, makeAuthority } from '../support/certificates';
-import { HEALTH_CHECK, LIST_SERVICES, RawClient, REFLECTION } from '../support/raw-client';
+import { HEALTH_CHECK, LIST_SERVICES, MODEL_INFER, RawClient, REFLECTION, UNDECODABLE } from '../support/raw-client';
 import { call, int32Bytes, int32Values, protoLoaderClient, testSettings, tsProtoClient } from '../support/server';
 
 const TOKENS = {
@@ -148,6 +148,15 @@ describe('bearer tokens and scopes', () => {
     );
     const reflection = await raw.bidiOnce(REFLECTION, LIST_SERVICES, md);
     expect(!reflection.ok && reflection.error.code).toBe(grpc.status.PERMISSION_DENIED);
+  });
+
+  test('undecodable request bytes from an authenticated principal are INVALID_ARGUMENT, not a scope refusal', async () => {
+    const res = await raw.unary(MODEL_INFER, UNDECODABLE, bearer(TOKENS.inferer));
+    expect(!res.ok && `${grpc.status[res.error.code]}: ${res.error.details}`).toMatch(
+      /^INVALID_ARGUMENT: ModelInfer: the request is not a valid protobuf message for this method: .+/,
+    );
+    const anonymous = await raw.unary(MODEL_INFER, UNDECODABLE);
+    expect(!anonymous.ok && anonymous.error.code).toBe(grpc.status.UNAUTHENTICATED);
   });
 
   test("'admin' (given as a SHA-256 digest) allows repository load and unload, and everything else", async () => {
@@ -283,6 +292,10 @@ describe('startup checks and the public-address warning', () => {
     const loop = capture();
     const a = buildServerSecurity(DEFAULT_SECURITY, '127.0.0.1', loop.log);
     expect(a.authenticating).toBe(false);
+    // Nothing to check: no interceptor layer on the calls. A rate limit alone, or principals, install it.
+    expect(a.interceptors).toHaveLength(0);
+    const limited = { ...DEFAULT_SECURITY, rateLimits: { ...DEFAULT_SECURITY.rateLimits, requestsPerSecond: 5 } };
+    expect(buildServerSecurity(limited, '127.0.0.1', loop.log).interceptors).toHaveLength(1);
     expect(loop.lines.join('')).not.toContain('WITHOUT AUTHENTICATION');
     const pub = capture();
     const b = buildServerSecurity(DEFAULT_SECURITY, '0.0.0.0', pub.log);
@@ -290,7 +303,9 @@ describe('startup checks and the public-address warning', () => {
     const warnings = pub.lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40);
     expect(warnings.map((w) => w.msg).join('\n')).toMatch(/SERVING ON A NON-LOOPBACK ADDRESS WITHOUT AUTHENTICATION[\s\S]*without TLS/);
     const on = capture();
-    expect(buildServerSecurity({ ...DEFAULT_SECURITY, principalsJson: PRINCIPALS }, '0.0.0.0', on.log).authenticating).toBe(true);
+    const authenticating = buildServerSecurity({ ...DEFAULT_SECURITY, principalsJson: PRINCIPALS }, '0.0.0.0', on.log);
+    expect(authenticating.authenticating).toBe(true);
+    expect(authenticating.interceptors).toHaveLength(1);
     expect(on.lines.join('')).not.toContain('WITHOUT AUTHENTICATION');
   });
 });

@@ -4,7 +4,8 @@
 import type { InferdServer } from '../../src/server';
 import * as grpc from '@grpc/grpc-js';
 import { formatReport, runFuzz } from '../support/fuzz';
-import { MODEL_INFER, RawClient } from '../support/raw-client';
+import { MODEL_INFER, MODEL_STREAM_INFER, RawClient, UNDECODABLE } from '../support/raw-client';
+import { ModelInferRequest, ModelStreamInferResponse } from '../../generated/inference/grpc_service';
 import { startServer } from '../support/server';
 
 let server: InferdServer;
@@ -32,10 +33,35 @@ test('600 seeded fuzz cases: proper statuses, server up, memory flat', async () 
 test('bytes that are not a ModelInferRequest get INVALID_ARGUMENT (grpc-js alone would say INTERNAL)', async () => {
   const raw = new RawClient(server.address);
   try {
-    // model_name (field 1) declaring 2^31-1 bytes, then 3 bytes.
-    const res = await raw.unary(MODEL_INFER, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x07, 0x61, 0x62, 0x63]));
+    const res = await raw.unary(MODEL_INFER, UNDECODABLE);
     expect(!res.ok && res.error.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(!res.ok && res.error.details).toMatch(/^ModelInfer: the request is not a valid protobuf message for this method: .+/);
+  } finally {
+    raw.close();
+  }
+});
+
+test('on a stream, bytes that are not a ModelInferRequest are answered with error_message and the stream goes on', async () => {
+  const raw = new RawClient(server.address);
+  try {
+    const valid = ModelInferRequest.encode({
+      modelName: 'simple',
+      modelVersion: '',
+      id: 'after',
+      parameters: {},
+      inputs: [
+        { name: 'INPUT0', datatype: 'INT32', shape: [1n, 16n], parameters: {}, contents: undefined },
+        { name: 'INPUT1', datatype: 'INT32', shape: [1n, 16n], parameters: {}, contents: undefined },
+      ],
+      outputs: [],
+      rawInputContents: [Buffer.alloc(64), Buffer.alloc(64)],
+    }).finish();
+    const res = await raw.bidiOnce(MODEL_STREAM_INFER, [UNDECODABLE, Buffer.from(valid)]);
+    expect(res.ok).toBe(true);
+    const answers = res.ok ? res.bodies.map((b) => ModelStreamInferResponse.decode(b)) : [];
+    expect(answers).toHaveLength(2);
+    expect(answers[0].errorMessage).toMatch(/^ModelStreamInfer: the request is not a valid protobuf message for this method: .+/);
+    expect(answers[1]).toMatchObject({ errorMessage: '', inferResponse: { modelName: 'simple', id: 'after' } });
   } finally {
     raw.close();
   }

@@ -23,10 +23,10 @@ export class RawClient extends grpc.Client {
     );
   }
 
-  /** Sends one message on a bidi stream, half-closes, and collects the answers or the error. */
+  /** Sends messages on a bidi stream (one body or several, in order), half-closes, and collects the answers or the error. */
   bidiOnce(
     method: string,
-    body: Buffer,
+    body: Buffer | Buffer[],
     metadata = new grpc.Metadata(),
   ): Promise<{ ok: true; bodies: Buffer[] } | { ok: false; error: grpc.ServiceError }> {
     return new Promise((resolve) => {
@@ -35,7 +35,7 @@ export class RawClient extends grpc.Client {
       stream.on('data', (b: Buffer) => bodies.push(b));
       stream.on('error', (error: grpc.ServiceError) => resolve({ ok: false, error }));
       stream.on('end', () => resolve({ ok: true, bodies }));
-      stream.write(body);
+      for (const b of Array.isArray(body) ? body : [body]) stream.write(b);
       stream.end();
     });
   }
@@ -44,5 +44,8 @@ export class RawClient extends grpc.Client {
 export const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
 export const REFLECTION = '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo';
 export const MODEL_INFER = '/inference.GRPCInferenceService/ModelInfer';
+export const MODEL_STREAM_INFER = '/inference.GRPCInferenceService/ModelStreamInfer';
+/** Bytes no ModelInferRequest decoder accepts: model_name (field 1) declaring 2^31-1 bytes, then 3 bytes. */
+export const UNDECODABLE = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x07, 0x61, 0x62, 0x63]);
 /** ServerReflectionRequest { list_services: "" } */
 export const LIST_SERVICES = Buffer.from([0x3a, 0x00]);
