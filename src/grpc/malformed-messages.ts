@@ -34,5 +34,6 @@ export function withTolerantDeserializers<T extends ServiceDefinition>(service: 
 /** INVALID_ARGUMENT naming the method, for a request the tolerant deserializer could not decode; null otherwise. */
 export function malformedRequestError(method: string, message: unknown): InferError | null {
   if (!isMalformed(message)) return null;
-  return new InferError('INVALID_ARGUMENT', `${method}: the request is not a valid protobuf message for this method: ${message[MALFORMED]}`);
+  const complaint = message[MALFORMED];
+  return new InferError('INVALID_ARGUMENT', `${method}: the request is not a valid protobuf message for this method: ${complaint}`);
 }

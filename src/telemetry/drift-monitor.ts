@@ -1,8 +1,8 @@
 // Input-drift monitoring: every n-th request of a model version is sampled (about MAX_VALUES_PER_SAMPLE values per
 // input: whole rows, evenly spaced, so every feature is seen), its values binned against the input's baseline and
-// summed per feature. At the end of each window
-// of sampled requests the PSI and the largest feature-mean shift are computed for the drift gauges, and crossing
-// the PSI threshold (either way) is logged. Without a baseline file the first sampled requests become the baseline.
+// summed per feature. At the end of each window of sampled requests the PSI and the largest feature-mean shift are
+// computed for the drift gauges, and crossing the PSI threshold (either way) is logged. Without a baseline file the
+// first sampled requests become the baseline.
 
 import type { Logger } from './logger';
 import { binOf, buildInputBaseline, MAX_FEATURES, psi, type DriftBaseline, type InputBaseline } from './drift-baseline';
