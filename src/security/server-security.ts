@@ -65,11 +65,10 @@ export function buildServerSecurity(
   if (principals) log.info({ principals: principals.size, openProbes: s.openProbes }, 'authentication on');
   const rateLimiter = new RateLimiter(s.rateLimits);
   const guarding = principals !== null || rateLimiter.limits;
+  const options = { principals, openProbes: s.openProbes, rateLimiter, undecodable, log: log.child({ part: 'security' }) };
   return {
     credentials: tls ?? grpc.ServerCredentials.createInsecure(),
-    interceptors: guarding
-      ? [createSecurityInterceptor({ principals, openProbes: s.openProbes, rateLimiter, undecodable, log: log.child({ part: 'security' }) })]
-      : [],
+    interceptors: guarding ? [createSecurityInterceptor(options)] : [],
     authenticating: principals !== null,
     close: () => tls?.close(),
   };

@@ -61,18 +61,19 @@ class InputDrift {
     const { rowLength, step } = samplePlan(data.length, features);
     /** Row size when whole rows are read, else 0 (no per-feature statistics). */
     const rowFeatures = rowLength === features ? features : 0;
+    const stride = step * rowLength;
     const b = this.baseline;
     if (!b) {
       if (this.pendingFeatures === -1) this.pendingFeatures = rowFeatures;
       else if (this.pendingFeatures !== rowFeatures) this.pendingFeatures = 0;
-      for (let at = 0; at < data.length && this.pending.length + rowLength <= MAX_BASELINE_VALUES; at += step * rowLength) {
+      for (let at = 0; at < data.length && this.pending.length + rowLength <= MAX_BASELINE_VALUES; at += stride) {
         for (let f = 0; f < rowLength; f++) this.pending.push(Number(data[at + f]));
       }
       return;
     }
     const perFeature = rowFeatures > 0 && b.featureMean.length === rowFeatures;
     const { counts, featureSum, featureCount } = this;
-    for (let at = 0; at < data.length; at += step * rowLength) {
+    for (let at = 0; at < data.length; at += stride) {
       for (let f = 0; f < rowLength; f++) {
         const v = Number(data[at + f]);
         counts[binOf(b.edges, v)]++;
@@ -227,7 +228,8 @@ const round = (x: number): number => Math.round(x * 1e4) / 1e4;
  */
 export function samplePlan(n: number, features: number): { rowLength: number; step: number } {
   const rowLength = features > 0 && features <= MAX_FEATURES && n % features === 0 ? features : 1;
-  return { rowLength, step: Math.max(1, Math.ceil(n / rowLength / Math.max(1, Math.floor(MAX_VALUES_PER_SAMPLE / rowLength)))) };
+  const rowsPerSample = Math.max(1, Math.floor(MAX_VALUES_PER_SAMPLE / rowLength));
+  return { rowLength, step: Math.max(1, Math.ceil(n / rowLength / rowsPerSample)) };
 }
 
 function isNumericArray(data: unknown): data is ArrayLike<number | bigint> {
