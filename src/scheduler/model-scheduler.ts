@@ -407,7 +407,9 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     }
     if (result) {
       const t = result.timings;
-      const observers = entries.flatMap((e) => (e.job.observer ? [e.job.observer] : []));
+      // A loop, not flatMap with a closure made per execution, which V8 would keep optimizing again under load.
+      const observers: ExecutionObserver[] = [];
+      for (const e of entries) if (e.job.observer) observers.push(e.job.observer);
       const record = {
         batchSize: rows,
         requests: observers,

@@ -12,7 +12,7 @@ function fakeCall(deadline: Date | number): EventEmitter & { getDeadline(): Date
 describe('callSignal', () => {
   it('aborts with DEADLINE_EXCEEDED when the call ends past its deadline', () => {
     const call = fakeCall(new Date(Date.now() - 5));
-    const signal = callSignal(call);
+    const { signal } = callSignal(call);
     call.emit('cancelled');
     expect(signal.aborted).toBe(true);
     expect((signal.reason as InferError).code).toBe('DEADLINE_EXCEEDED');
@@ -20,15 +20,16 @@ describe('callSignal', () => {
 
   it('does not abort once the handler has answered (grpc-js reports finished calls as cancelled too)', () => {
     const call = fakeCall(Infinity);
-    const signal = callSignal(call, () => true);
+    const cancel = callSignal(call);
+    cancel.answered = true;
     call.emit('cancelled');
-    expect(signal.aborted).toBe(false);
+    expect(cancel.signal.aborted).toBe(false);
   });
 
   it('aborts with CANCELLED when the client cancels before the deadline or without one', () => {
     for (const deadline of [Date.now() + 60_000, Infinity]) {
       const call = fakeCall(deadline);
-      const signal = callSignal(call);
+      const { signal } = callSignal(call);
       expect(signal.aborted).toBe(false);
       call.emit('cancelled');
       expect((signal.reason as InferError).code).toBe('CANCELLED');
