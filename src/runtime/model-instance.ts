@@ -51,7 +51,9 @@ interface Pending {
 const nowNs = (): number => Number(process.hrtime.bigint());
 
 const runTimings = (p: Pending, t: RunTimings): RunResult['timings'] => ({
-  ...t,
+  receivedNs: t.receivedNs,
+  inferStartNs: t.inferStartNs,
+  inferEndNs: t.inferEndNs,
   sentNs: p.queued ? Math.max(p.sentNs, t.receivedNs) : p.sentNs,
   returnedNs: nowNs(),
 });

@@ -1,7 +1,8 @@
 // Owns: the shared-slot hand-off (src/runtime/shared-channel.ts) within one thread: requests and results of every
 // numeric type round-trip as copies (never views of the shared buffer), two runs wait in their own slots and are
 // answered in order, BYTES or oversized runs are refused (the caller then uses postMessage), and the response
-// kind tells the main thread where the answer is.
+// kind tells the main thread where the answer is. Headers carry names in any script and refuse (never truncate) a
+// run whose description does not fit; a failure's message is cut to fit.
 
 import { RESPONSE_BY_MESSAGE, RESPONSE_FAILED, RESPONSE_IN_SLOT, SharedChannel } from '../../src/runtime/shared-channel';
 import type { WireTensor } from '../../src/runtime/messages';
@@ -94,6 +95,34 @@ describe('SharedChannel', () => {
     expect(ch.sendRequest(1, 1, [{ name: 's', type: 'string', dims: [1], data: ['x'] }], [])).toBe(false);
     expect(ch.sendRequest(1, 1, [{ name: 'a', type: 'float32', dims: [8], data: new Float32Array(8) }], [])).toBe(false);
     expect(ch.sendRequest(1, 1, [{ name: 'a', type: 'float32', dims: [4], data: new Float32Array(4) }], [])).toBe(true);
+  });
+
+  it('carries names in any script, and refuses a run whose header does not fit (it then goes by postMessage)', () => {
+    const main = SharedChannel.create(64);
+    const worker = new SharedChannel(main.buffer);
+    const named = (name: string): WireTensor[] => [{ name, type: 'int32', dims: [1, 1], data: new Int32Array([5]) }];
+    expect(main.sendRequest(1, 3, named('入力·ß'), ['出力', 'y'])).toBe(true);
+    const req = worker.readRequest(1);
+    expect([req.inputs[0].name, req.inputs[0].dims, req.outputs]).toEqual(['入力·ß', [1, 1], ['出力', 'y']]);
+    // 9000 bytes of names: more than a slot's header text holds.
+    expect(main.sendRequest(2, 4, named('x'.repeat(9000)), ['y'])).toBe(false);
+    expect(main.sendRequest(2, 4, named('x'), ['y'.repeat(9000)])).toBe(false);
+    // 2000 dims: more numbers than a header holds.
+    expect(main.sendRequest(2, 4, [{ name: 'x', type: 'int32', dims: new Array(2000).fill(1), data: new Int32Array([5]) }], ['y'])).toBe(false);
+    expect(worker.requestSeq()).toBe(1);
+  });
+
+  it('cuts a failure message that does not fit the header, at a whole character', async () => {
+    const main = SharedChannel.create(16);
+    const worker = new SharedChannel(main.buffer);
+    worker.sendFailure(1, `bad: ${'é'.repeat(10_000)}`);
+    expect(await main.responded(1)).toBe(true);
+    const { kind, message } = main.readResponse(1);
+    expect(kind).toBe(RESPONSE_FAILED);
+    expect(message.startsWith('bad: éé')).toBe(true);
+    expect(message.length).toBeGreaterThan(1000);
+    expect(message.length).toBeLessThan(10_005);
+    expect(message.endsWith('é')).toBe(true);
   });
 
   it('releases a main-thread waiter when woken without an answer (the worker is gone)', async () => {
