@@ -7,11 +7,12 @@ import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { InferError } from '../errors';
+import type { BatchInput } from '../tensor/batch';
 import type { Tensor } from '../tensor/tensor';
 import type { FromWorker, RunTimings, SessionSpec, SignatureEntry, ToWorker } from './messages';
 import { WorkerCrashError } from './worker-crash-error';
 import { CHANNEL_SLOTS, RESPONSE_BY_MESSAGE, RESPONSE_FAILED, SharedChannel } from './shared-channel';
-import { packInputs, unpackOutputs, wireInputs } from './transfer';
+import { outgoingInputs, packInputs, unpackOutputs } from './transfer';
 
 const WORKER_ENTRY = path.join(__dirname, 'worker-entry.js');
 const CLOSE_GRACE_MS = 2000;
@@ -130,17 +131,17 @@ export class ModelInstance extends EventEmitter {
 
   /**
    * Runs one execution: through a shared slot when one is free and the run fits, else by postMessage with the
-   * packed inputs transferred.
+   * packed inputs transferred. Each input's parts (a batch's requests) are joined as they are copied over.
    */
-  run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunResult> {
+  run(inputs: readonly BatchInput[], outputs: readonly string[]): Promise<RunResult> {
     if (this.exited) return Promise.reject(new WorkerCrashError(`${this.label}: worker thread is gone`));
     const id = this.nextId++;
     const sentNs = nowNs();
     const queued = this.pending.size > 0;
     try {
-      const wire = wireInputs(inputs);
+      const outgoing = outgoingInputs(inputs);
       const seq = this.channelSeq + 1;
-      if (!this.unanswered.has(seq - CHANNEL_SLOTS) && this.channel.sendRequest(seq, id, wire, outputs)) {
+      if (!this.unanswered.has(seq - CHANNEL_SLOTS) && this.channel.sendRequest(seq, id, outgoing, outputs)) {
         this.channelSeq = seq;
         return new Promise((resolve, reject) => {
           this.pending.set(id, { resolve, reject, sentNs, queued });
@@ -149,7 +150,7 @@ export class ModelInstance extends EventEmitter {
           this.watchdog ??= setInterval(this.watchAnswers, ANSWER_WATCHDOG_MS).unref();
         });
       }
-      const packed = packInputs(inputs);
+      const packed = packInputs(outgoing);
       return new Promise((resolve, reject) => {
         this.pending.set(id, { resolve, reject, sentNs, queued });
         this.post({ kind: 'run', id, inputs: packed.tensors, outputs: [...outputs] }, packed.transfer);

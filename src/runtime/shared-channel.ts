@@ -17,6 +17,7 @@
 
 import type { NumericData } from '../tensor/tensor';
 import type { RunTimings, WireTensor } from './messages';
+import type { OutgoingInput } from './transfer';
 
 /** Runs a channel holds at once: the one the worker computes and the next one. */
 export const CHANNEL_SLOTS = 2;
@@ -51,6 +52,14 @@ type WaitAsync = (a: Int32Array, index: number, value: number) => { async: boole
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 type ArrayCtor = new (b: ArrayBufferLike, o: number, n: number) => NumericData;
+
+/** A numeric tensor as a slot carries it: its data the pieces written one after another (a batch's requests). */
+interface SlotTensor {
+  name: string;
+  type: string;
+  dims: readonly number[];
+  pieces: readonly NumericData[];
+}
 
 /** The typed arrays a slot carries, by code (a header names them by index; both threads look them up by name). */
 const ARRAYS = [
@@ -146,7 +155,8 @@ export class SharedChannel {
    * does not fit. The caller numbers runs 1, 2, 3… and writes run n only after it has read the answer to run
    * n - CHANNEL_SLOTS.
    */
-  sendRequest(seq: number, id: number, inputs: readonly WireTensor[], outputs: readonly string[]): boolean {
+  sendRequest(seq: number, id: number, inputs: readonly OutgoingInput[], outputs: readonly string[]): boolean {
+    for (const t of inputs) if (t.strings) return false;
     const slot = this.slotOf(seq);
     const { words } = slot;
     const text = new TextWriter(slot.text);
@@ -260,7 +270,12 @@ export class SharedChannel {
     words[2] = timings.inferStartNs;
     words[3] = timings.inferEndNs;
     words[4] = 0;
-    if (this.writeTensors(slot, outputs, RESPONSE_WORDS, text) < 0) return false;
+    const tensors: SlotTensor[] = [];
+    for (const t of outputs) {
+      if (Array.isArray(t.data)) return false;
+      tensors.push({ name: t.name, type: t.type, dims: t.dims, pieces: [t.data] });
+    }
+    if (this.writeTensors(slot, tensors, RESPONSE_WORDS, text) < 0) return false;
     this.respond(seq, RESPONSE_IN_SLOT);
     return true;
   }
@@ -294,33 +309,40 @@ export class SharedChannel {
    * Copies `list` into the slot's data and describes it in its header from word `w` on; returns the word after the
    * last one written, or -1 when the tensors do not fit (string tensors never do: they go by postMessage).
    */
-  private writeTensors(slot: Slot, list: readonly WireTensor[], w: number, text: TextWriter): number {
+  private writeTensors(slot: Slot, list: readonly SlotTensor[], w: number, text: TextWriter): number {
     const { words } = slot;
     const first = w;
     let at = 0;
     for (const t of list) {
-      if (Array.isArray(t.data)) return -1;
-      const d = t.data;
       const type = TYPE_CODES.get(t.type);
-      const array = ARRAY_CODES.get(d.constructor.name);
+      const array = ARRAY_CODES.get(t.pieces[0].constructor.name);
+      let bytes = 0;
+      let length = 0;
+      for (const p of t.pieces) {
+        bytes += p.byteLength;
+        length += p.length;
+      }
       at = align8(at);
-      if (type === undefined || array === undefined || at + d.byteLength > slot.dataCapacity) return -1;
+      if (type === undefined || array === undefined || at + bytes > slot.dataCapacity) return -1;
       if (w + TENSOR_WORDS + t.dims.length > HEADER_WORDS) return -1;
       words[w] = type;
       words[w + 1] = array;
       words[w + 2] = at;
-      words[w + 3] = d.length;
+      words[w + 3] = length;
       words[w + 4] = text.write(t.name);
       words[w + 5] = t.dims.length;
       w += TENSOR_WORDS;
       for (const dim of t.dims) words[w++] = dim;
-      at += d.byteLength;
+      at += bytes;
     }
     if (!text.fits) return -1;
     // Data is copied only once the whole run is known to fit.
     for (let i = 0, h = first; i < list.length; i++) {
-      const d = list[i].data as NumericData;
-      this.bytes.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), slot.dataAt + words[h + 2]);
+      let to = slot.dataAt + words[h + 2];
+      for (const p of list[i].pieces) {
+        this.bytes.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), to);
+        to += p.byteLength;
+      }
       h += TENSOR_WORDS + words[h + 5];
     }
     return w;

@@ -13,7 +13,7 @@ import { DEFAULT_QUEUE_POLICY } from '../config/model-config';
 import { InferError } from '../errors';
 import type { RunResult } from '../runtime/model-instance';
 import type { ModelStats } from '../telemetry/model-stats';
-import { concatBatch, splitBatch } from '../tensor/batch';
+import { batchInput, splitBatch, type BatchInput } from '../tensor/batch';
 import type { Tensor } from '../tensor/tensor';
 import { formBatch, fullBatchRows, type BatchPolicy } from './batch-former';
 import type { Cancellation } from './cancellation';
@@ -39,7 +39,8 @@ export interface SchedulerJob {
 
 /** What the scheduler needs of an instance: it computes one execution at a time and may hold the next one. */
 export interface ExecutionSlot {
-  run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunResult>;
+  /** Runs one execution; each input joins the same-named tensors of the requests it runs. */
+  run(inputs: readonly BatchInput[], outputs: readonly string[]): Promise<RunResult>;
 }
 
 /** What the scheduler needs of the instance pool (InstancePool). */
@@ -367,10 +368,10 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     }
     this.running += entries.length;
     this.runningRows.set(slot, (this.runningRows.get(slot) ?? 0) + rows);
-    let inputs: readonly Tensor[];
+    let inputs: readonly BatchInput[];
     let outputs: readonly string[];
     try {
-      inputs = entries.length === 1 ? entries[0].job.inputs : this.concatInputs(entries);
+      inputs = this.batchInputs(entries);
       outputs = entries.length === 1 ? entries[0].job.outputs : [...entries[0].job.outputs].sort();
     } catch (err) {
       this.finish(exec, null, err as Error);
@@ -379,7 +380,7 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     void this.execute(exec, inputs, outputs);
   }
 
-  private async execute(exec: Execution<S>, inputs: readonly Tensor[], outputs: readonly string[]): Promise<void> {
+  private async execute(exec: Execution<S>, inputs: readonly BatchInput[], outputs: readonly string[]): Promise<void> {
     let result: RunResult;
     try {
       result = await exec.slot.run(inputs, outputs);
@@ -390,8 +391,11 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
     this.finish(exec, result, null);
   }
 
-  private concatInputs(entries: Entry[]): Tensor[] {
-    return entries[0].job.inputs.map((t) => concatBatch(entries.map((e) => e.job.inputs.find((x) => x.name === t.name) as Tensor)));
+  /** The execution's inputs: each input of the first request with the same-named ones of the others (the batch key makes them agree). */
+  private batchInputs(entries: Entry[]): BatchInput[] {
+    const first = entries[0].job.inputs;
+    if (entries.length === 1) return first.map((t) => batchInput([t]));
+    return first.map((t) => batchInput(entries.map((e) => e.job.inputs.find((x) => x.name === t.name) as Tensor)));
   }
 
   private finish(exec: Execution<S>, result: RunResult | null, err: Error | null): void {

@@ -1,16 +1,28 @@
-// Batch concatenation and splitting along the first (batch) dim, for every datatype: numeric tensors are joined
-// into one fresh typed array and split back as zero-copy views; BYTES tensors (one Uint8Array per element) are
-// joined and split as element lists. Used by the dynamic batcher to run several requests as one execution.
+// Batch joining and splitting along the first (batch) dim, for every datatype. An execution's input is a
+// BatchInput: the same-named tensors of the requests it runs, with their joined shape; their data is joined only
+// where it is copied anyway (into a worker's shared slot or its transfer buffer, runtime/transfer.ts), or by
+// concatBatch into one fresh typed array. Outputs are split back as zero-copy views; BYTES tensors (one
+// Uint8Array per element) are joined and split as element lists. Used by the dynamic batcher to run several
+// requests as one execution.
 
 import { InferError } from '../errors';
+import type { Datatype } from './datatypes';
 import { formatShape } from './shape';
 import { elementCount, type NumericData, type Tensor, type TensorData } from './tensor';
 
-/** Joins same-named tensors of several requests along dim 0; their other dims and datatype must agree. */
-export function concatBatch(parts: readonly Tensor[]): Tensor {
-  if (parts.length === 0) throw new InferError('INTERNAL', 'concatBatch needs at least one tensor');
+/** One input of an execution: the same-named tensors of the requests it runs, in request order, and their joined shape. */
+export interface BatchInput {
+  name: string;
+  datatype: Datatype;
+  shape: number[];
+  parts: readonly Tensor[];
+}
+
+/** The parts as one execution input; their datatype and other dims must agree. */
+export function batchInput(parts: readonly Tensor[]): BatchInput {
+  if (parts.length === 0) throw new InferError('INTERNAL', 'a batch input needs at least one tensor');
   const first = parts[0];
-  if (parts.length === 1) return first;
+  if (parts.length === 1) return { name: first.name, datatype: first.datatype, shape: first.shape, parts };
   const inner = first.shape.slice(1);
   let rows = 0;
   for (const p of parts) {
@@ -22,7 +34,14 @@ export function concatBatch(parts: readonly Tensor[]): Tensor {
     }
     rows += p.shape[0];
   }
-  const shape = [rows, ...inner];
+  return { name: first.name, datatype: first.datatype, shape: [rows, ...inner], parts };
+}
+
+/** Joins same-named tensors of several requests along dim 0 into one (a lone tensor is returned as is). */
+export function concatBatch(parts: readonly Tensor[]): Tensor {
+  const { shape } = batchInput(parts);
+  const first = parts[0];
+  if (parts.length === 1) return first;
   if (first.datatype === 'BYTES') {
     const data: Uint8Array[] = [];
     for (const p of parts) for (const e of p.data as Uint8Array[]) data.push(e);

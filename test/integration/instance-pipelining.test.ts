@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import { ModelInstance } from '../../src/runtime/model-instance';
 import { SharedChannel } from '../../src/runtime/shared-channel';
+import { batchInput, type BatchInput } from '../../src/tensor/batch';
 import type { Tensor } from '../../src/tensor/tensor';
 import { MODELS_DIR } from '../support/server';
 
@@ -34,10 +35,13 @@ beforeAll(async () => {
 
 afterAll(() => instance.close());
 
-const inputs = (v: number): Tensor[] => [
-  { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], data: new Int32Array(16).fill(v) },
-  { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], data: new Int32Array(16).map((_, i) => i) },
-];
+const inputs = (v: number): BatchInput[] =>
+  (
+    [
+      { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], data: new Int32Array(16).fill(v) },
+      { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], data: new Int32Array(16).map((_, i) => i) },
+    ] satisfies Tensor[]
+  ).map((t) => batchInput([t]));
 
 test('saturated by three callers, every run answers its own caller', async () => {
   let next = 0;

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { InferdServer } from '../../src/server';
 import { WorkerCrashError } from '../../src/runtime/worker-crash-error';
-import type { Tensor } from '../../src/tensor/tensor';
+import { batchInput, type BatchInput } from '../../src/tensor/batch';
 import type { ModelInferResponse, RepositoryIndexResponse } from '../../generated/inference/grpc_service';
 import { LoadGenerator, until } from '../support/load';
 import { call, callError, MODELS_DIR, startServer, tempRepository, tsProtoClient } from '../support/server';
@@ -66,13 +66,10 @@ const request = (model: string, batch: number, element: string, id = '') => ({
 
 /** 128 distinct 400 KB strings (≈ 50 MB of JS strings) cannot fit in a 24 MB worker heap. */
 const POISON_ELEMENT = '7'.repeat(400_000);
-const poisonTensors = (): Tensor[] =>
-  ['INPUT0', 'INPUT1'].map((name) => ({
-    name,
-    datatype: 'BYTES',
-    shape: [8, 16],
-    data: Array.from({ length: 128 }, () => Buffer.from(POISON_ELEMENT)),
-  }));
+const poisonTensors = (): BatchInput[] =>
+  ['INPUT0', 'INPUT1'].map((name) =>
+    batchInput([{ name, datatype: 'BYTES', shape: [8, 16], data: Array.from({ length: 128 }, () => Buffer.from(POISON_ELEMENT)) }]),
+  );
 
 const pool = (model: string) => server.repository.resolve(model, '').serving!.pool;
 

@@ -7,6 +7,7 @@ import type { RunResult } from '../../src/runtime/model-instance';
 import type { Clock } from '../../src/scheduler/clock';
 import type { ExecutionSlot, SlotPool } from '../../src/scheduler/model-scheduler';
 import type { Tensor } from '../../src/tensor/tensor';
+import { concatBatch, type BatchInput } from '../../src/tensor/batch';
 
 export class FakeClock implements Clock {
   now = 1_000_000;
@@ -80,7 +81,8 @@ export class FakeSlot implements ExecutionSlot {
     private readonly pool: FakePool,
   ) {}
 
-  run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunResult> {
+  run(batch: readonly BatchInput[], outputs: readonly string[]): Promise<RunResult> {
+    const inputs = batch.map((b) => concatBatch(b.parts));
     this.inFlight++;
     const done = <T>(settle: (v: T) => void) => (v: T): void => {
       this.inFlight--;

@@ -1,6 +1,7 @@
-// Owns: batch concatenation and splitting along dim 0 (src/tensor/batch.ts) for every datatype.
+// Owns: batch inputs (joined shape, compatibility), concatenation and splitting along dim 0 (src/tensor/batch.ts)
+// for every datatype.
 
-import { concatBatch, splitBatch } from '../../src/tensor/batch';
+import { batchInput, concatBatch, splitBatch } from '../../src/tensor/batch';
 import { DATATYPES, DATATYPE_INFO, type Datatype } from '../../src/tensor/datatypes';
 import type { NumericData, Tensor } from '../../src/tensor/tensor';
 
@@ -43,10 +44,21 @@ describe('concatBatch and splitBatch', () => {
     expect(splitBatch(t, [2])[0]).toBe(t);
   });
 
-  it('refuses to join tensors whose non-batch dims differ', () => {
+  it('refuses to join tensors whose non-batch dims or datatypes differ', () => {
     const a = tensor('FP32', 1, 1);
     const b: Tensor = { ...tensor('FP32', 1, 2), shape: [1, 1, 3] };
     expect(() => concatBatch([a, b])).toThrow(/cannot batch tensor 'X'/);
+    expect(() => batchInput([a, b])).toThrow(/cannot batch tensor 'X': FP32 \[1,3\] with FP32 \[1,1,3\]/);
+    expect(() => batchInput([a, tensor('FP64', 1, 2)])).toThrow(/cannot batch tensor 'X'/);
+  });
+
+  it('a batch input has the joined shape and keeps its parts as they are (nothing copied)', () => {
+    const parts = [tensor('INT64', 2, 1), tensor('INT64', 3, 2)];
+    const input = batchInput(parts);
+    expect([input.name, input.datatype, input.shape]).toEqual(['X', 'INT64', [5, 3]]);
+    expect(input.parts[0]).toBe(parts[0]);
+    expect(input.parts[1]).toBe(parts[1]);
+    expect(batchInput([parts[0]]).shape).toBe(parts[0].shape);
   });
 
   it('refuses a split whose rows do not add up to the batch', () => {
