@@ -1,5 +1,5 @@
 // The fast hand-off between the main thread and a model worker: one SharedArrayBuffer per instance with two slots,
-// each carrying one run's numeric tensors and a small JSON header, signalled with Atomics. Two slots let the main
+// each carrying one run's numeric tensors and a small header, signalled with Atomics. Two slots let the main
 // thread queue the next run while the worker computes the current one, so a busy worker goes from run to run
 // without waiting for the main thread (runs are numbered 1, 2, 3… and run n uses slot n % 2; the main thread
 // reuses a slot only after it has read that slot's answer). The main thread awaits Atomics.waitAsync (its event
