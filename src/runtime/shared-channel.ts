@@ -203,7 +203,8 @@ export class SharedChannel {
     const text = new TextReader(slot.text);
     const message = text.read(words[4]);
     if (kind === RESPONSE_FAILED) return { kind, outputs: [], timings: null, message };
-    const outputs = this.readTensors(slot, words[0], RESPONSE_WORDS, text);
+    const outputs: WireTensor[] = [];
+    this.readTensors(slot, words[0], RESPONSE_WORDS, text, outputs);
     return { kind, outputs, timings: { receivedNs: words[1], inferStartNs: words[2], inferEndNs: words[3] }, message };
   }
 
@@ -253,8 +254,8 @@ export class SharedChannel {
     const slot = this.slotOf(seq);
     const { words } = slot;
     const text = new TextReader(slot.text);
-    const inputs = this.readTensors(slot, words[1], REQUEST_WORDS, text);
-    let w = REQUEST_WORDS + this.tensorWords(slot, words[1], REQUEST_WORDS);
+    const inputs: WireTensor[] = [];
+    let w = this.readTensors(slot, words[1], REQUEST_WORDS, text, inputs);
     const outputs: string[] = [];
     for (let i = 0; i < words[2]; i++) outputs.push(text.read(words[w++]));
     return { id: words[0], inputs, outputs };
@@ -348,18 +349,12 @@ export class SharedChannel {
     return w;
   }
 
-  /** Header words taken by `count` tensors described from word `from` on. */
-  private tensorWords(slot: Slot, count: number, from: number): number {
+  /**
+   * Reads `count` tensors described from word `w` on into `out`, their data copied out (onnxruntime gets buffers of
+   * its own); returns the word after the last one read.
+   */
+  private readTensors(slot: Slot, count: number, w: number, text: TextReader, out: WireTensor[]): number {
     const { words } = slot;
-    let w = from;
-    for (let i = 0; i < count; i++) w += TENSOR_WORDS + words[w + 5];
-    return w - from;
-  }
-
-  /** Reads `count` tensors described from word `w` on, their data copied out (onnxruntime gets buffers of its own). */
-  private readTensors(slot: Slot, count: number, w: number, text: TextReader): WireTensor[] {
-    const { words } = slot;
-    const out: WireTensor[] = [];
     for (let i = 0; i < count; i++) {
       const Ctor = ARRAYS[words[w + 1]];
       const name = text.read(words[w + 4]);
@@ -370,6 +365,6 @@ export class SharedChannel {
       out.push({ name, type: TYPES[words[w]], dims, data });
       w += TENSOR_WORDS + rank;
     }
-    return out;
+    return w;
   }
 }

@@ -393,9 +393,7 @@ export class ModelScheduler<S extends ExecutionSlot = ExecutionSlot> {
 
   /** The execution's inputs: each input of the first request with the same-named ones of the others (the batch key makes them agree). */
   private batchInputs(entries: Entry[]): BatchInput[] {
-    const first = entries[0].job.inputs;
-    if (entries.length === 1) return first.map((t) => batchInput([t]));
-    return first.map((t) => batchInput(entries.map((e) => e.job.inputs.find((x) => x.name === t.name) as Tensor)));
+    return entries[0].job.inputs.map((t) => batchInput(entries.map((e) => e.job.inputs.find((x) => x.name === t.name) as Tensor)));
   }
 
   private finish(exec: Execution<S>, result: RunResult | null, err: Error | null): void {

@@ -1,9 +1,8 @@
 // Batch joining and splitting along the first (batch) dim, for every datatype. An execution's input is a
 // BatchInput: the same-named tensors of the requests it runs, with their joined shape; their data is joined only
-// where it is copied anyway (into a worker's shared slot or its transfer buffer, runtime/transfer.ts), or by
-// concatBatch into one fresh typed array. Outputs are split back as zero-copy views; BYTES tensors (one
-// Uint8Array per element) are joined and split as element lists. Used by the dynamic batcher to run several
-// requests as one execution.
+// where it is copied anyway (into a worker's shared slot or its transfer buffer, runtime/transfer.ts). Outputs
+// are split back as zero-copy views; BYTES tensors (one Uint8Array per element) as element lists. Used by the
+// dynamic batcher to run several requests as one execution.
 
 import { InferError } from '../errors';
 import type { Datatype } from './datatypes';
@@ -35,28 +34,6 @@ export function batchInput(parts: readonly Tensor[]): BatchInput {
     rows += p.shape[0];
   }
   return { name: first.name, datatype: first.datatype, shape: [rows, ...inner], parts };
-}
-
-/** Joins same-named tensors of several requests along dim 0 into one (a lone tensor is returned as is). */
-export function concatBatch(parts: readonly Tensor[]): Tensor {
-  const { shape } = batchInput(parts);
-  const first = parts[0];
-  if (parts.length === 1) return first;
-  if (first.datatype === 'BYTES') {
-    const data: Uint8Array[] = [];
-    for (const p of parts) for (const e of p.data as Uint8Array[]) data.push(e);
-    return { name: first.name, datatype: first.datatype, shape, data };
-  }
-  const src = first.data as NumericData;
-  const Ctor = src.constructor as new (length: number) => NumericData;
-  const data = new Ctor(elementCount(shape));
-  let at = 0;
-  for (const p of parts) {
-    const d = p.data as NumericData;
-    (data as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(d, at);
-    at += d.length;
-  }
-  return { name: first.name, datatype: first.datatype, shape, data };
 }
 
 /** Splits a batched tensor into consecutive row ranges of the given sizes (which must add up to its dim 0). */

@@ -1,13 +1,39 @@
 // Test doubles for unit tests of the scheduler's logic (not for anything served): a fake clock driven by the
 // test, and an instance pool whose instances hold each run until the test finishes it, answering with the
-// inputs copied to the requested outputs (an identity model) so tests can check which rows reached whom.
+// inputs copied to the requested outputs (an identity model) so tests can check which rows reached whom; the
+// runs' batch inputs are joined with concatBatch.
 
 import { EventEmitter } from 'node:events';
 import type { RunResult } from '../../src/runtime/model-instance';
 import type { Clock } from '../../src/scheduler/clock';
 import type { ExecutionSlot, SlotPool } from '../../src/scheduler/model-scheduler';
-import type { Tensor } from '../../src/tensor/tensor';
-import { concatBatch, type BatchInput } from '../../src/tensor/batch';
+import { elementCount, type NumericData, type Tensor } from '../../src/tensor/tensor';
+import { batchInput, type BatchInput } from '../../src/tensor/batch';
+
+/**
+ * Joins same-named tensors of several requests along dim 0 into one fresh tensor (a lone tensor is returned as is):
+ * what the fake instances compute on. The server never joins a batch by itself; the copy to the worker does.
+ */
+export function concatBatch(parts: readonly Tensor[]): Tensor {
+  const { shape } = batchInput(parts);
+  const first = parts[0];
+  if (parts.length === 1) return first;
+  if (first.datatype === 'BYTES') {
+    const data: Uint8Array[] = [];
+    for (const p of parts) for (const e of p.data as Uint8Array[]) data.push(e);
+    return { name: first.name, datatype: first.datatype, shape, data };
+  }
+  const src = first.data as NumericData;
+  const Ctor = src.constructor as new (length: number) => NumericData;
+  const data = new Ctor(elementCount(shape));
+  let at = 0;
+  for (const p of parts) {
+    const d = p.data as NumericData;
+    (data as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(d, at);
+    at += d.length;
+  }
+  return { name: first.name, datatype: first.datatype, shape, data };
+}
 
 export class FakeClock implements Clock {
   now = 1_000_000;

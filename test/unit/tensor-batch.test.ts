@@ -1,7 +1,8 @@
-// Owns: batch inputs (joined shape, compatibility), concatenation and splitting along dim 0 (src/tensor/batch.ts)
-// for every datatype.
+// Owns: batch inputs (joined shape, compatibility) and splitting along dim 0 (src/tensor/batch.ts) for every
+// datatype, each split checked against a join of the parts (the test double's concatBatch).
 
-import { batchInput, concatBatch, splitBatch } from '../../src/tensor/batch';
+import { batchInput, splitBatch } from '../../src/tensor/batch';
+import { concatBatch } from '../support/fake-scheduling';
 import { DATATYPES, DATATYPE_INFO, type Datatype } from '../../src/tensor/datatypes';
 import type { NumericData, Tensor } from '../../src/tensor/tensor';
 
